@@ -1,0 +1,68 @@
+"""The FastAPI application and the mapping of domain errors to HTTP answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+
+from detector.api.deps import AppState
+from detector.api.responses import JSONBytes
+from detector.api.routes import health, ingest, pipeline
+from detector.config import Settings, get_settings
+from detector.errors import (
+    BadBatchError,
+    PayloadTooLargeError,
+    StoreUnavailableError,
+    UnsupportedMediaError,
+)
+from detector.ingest.service import Ingestor
+from detector.store.db import make_engine
+
+log = logging.getLogger("detector.api")
+
+_STATUS = {PayloadTooLargeError: 413, UnsupportedMediaError: 415, BadBatchError: 400}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="distillation-detector", version="0.1.0", lifespan=lifespan)
+    app.state.detector = AppState(
+        settings=settings, engine=engine, ingestor=Ingestor(engine, settings)
+    )
+    if not settings.api_tokens:
+        log.warning("no API tokens configured (DETECTOR_API_TOKENS): every write is refused")
+
+    @app.exception_handler(BadBatchError)
+    async def bad_batch(_: Request, exc: BadBatchError) -> JSONBytes:
+        code = next(code for kind, code in _STATUS.items() if isinstance(exc, kind))
+        return JSONBytes({"detail": str(exc)}, status_code=code)
+
+    @app.exception_handler(StoreUnavailableError)
+    async def store_down(_: Request, exc: StoreUnavailableError) -> JSONBytes:
+        log.error("store unavailable: %s", exc)
+        return JSONBytes(
+            {"detail": "store unavailable; retry the same batch (event_id makes it safe)"},
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_: Request, exc: RequestValidationError) -> JSONBytes:
+        return JSONBytes({"detail": exc.errors()}, status_code=422)
+
+    app.include_router(health.router)
+    app.include_router(ingest.router)
+    app.include_router(pipeline.router)
+
+    return app

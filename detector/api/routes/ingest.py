@@ -1,0 +1,34 @@
+"""``POST /v1/records`` and ``POST /v1/accounts`` (CONTRACT.md §1–2)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+
+from detector.api.deps import Authorized, State, read_body
+from detector.api.responses import JSONBytes
+from detector.ingest.body import media_of
+
+router = APIRouter(prefix="/v1", dependencies=[Authorized])
+
+
+@router.post("/records", response_class=JSONBytes)
+async def post_records(request: Request, state: State) -> JSONBytes:
+    """Accept a batch of log records; answers only once accepted ones are durable."""
+    media = media_of(request.headers.get("content-type"))
+    body = await read_body(request, state.settings.max_body_bytes)
+    result = await run_in_threadpool(
+        state.ingestor.records, body, media, request.headers.get("content-encoding")
+    )
+    return JSONBytes(result.as_dict())
+
+
+@router.post("/accounts", response_class=JSONBytes)
+async def post_accounts(request: Request, state: State) -> JSONBytes:
+    """Upsert accounts by ``account_id``."""
+    media = media_of(request.headers.get("content-type"))
+    body = await read_body(request, state.settings.max_body_bytes)
+    result = await run_in_threadpool(
+        state.ingestor.accounts, body, media, request.headers.get("content-encoding")
+    )
+    return JSONBytes(result.as_dict())

@@ -1,0 +1,159 @@
+"""The ``detector`` command: serve, db, ingest."""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import orjson
+from tqdm import tqdm
+
+from detector.config import get_settings
+from detector.errors import DetectorError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    try:
+        result: int = args.run(args)
+    except DetectorError as exc:
+        print(f"detector: {exc}", file=sys.stderr)
+        return 1
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="detector", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the API")
+    serve.add_argument("--host", default=None, help="default DETECTOR_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, default=None, help="default DETECTOR_PORT or 8000")
+    serve.add_argument("--workers", type=int, default=None, help="server processes")
+    serve.set_defaults(run=_serve)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(required=True)
+    up = db.add_parser("upgrade", help="migrate to the latest schema (or --revision)")
+    up.add_argument("--revision", default="head")
+    up.set_defaults(run=_db_upgrade)
+    down = db.add_parser("downgrade", help="migrate down to --revision (default: base)")
+    down.add_argument("--revision", default="base")
+    down.set_defaults(run=_db_downgrade)
+    current = db.add_parser("current", help="print the schema revision")
+    current.set_defaults(run=_db_current)
+
+    ingest = commands.add_parser("ingest", help="load NDJSON/JSON(.gz) files of records")
+    ingest.add_argument("files", nargs="+", type=Path)
+    ingest.add_argument("--accounts", action="store_true", help="the files hold accounts")
+    ingest.add_argument("--batch-size", type=int, default=5000)
+    ingest.set_defaults(run=_ingest)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "detector.api.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+        log_level=settings.log_level,
+    )
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from detector.store.migrate import upgrade
+
+    upgrade(get_settings().resolved_database_url, args.revision)
+    return 0
+
+
+def _db_downgrade(args: argparse.Namespace) -> int:
+    from detector.store.migrate import downgrade
+
+    downgrade(get_settings().resolved_database_url, args.revision)
+    return 0
+
+
+def _db_current(_: argparse.Namespace) -> int:
+    from detector.store.db import make_engine
+    from detector.store.migrate import current_revision, head_revision
+
+    engine = make_engine(get_settings().resolved_database_url)
+    print(f"current: {current_revision(engine)}  head: {head_revision()}")
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from detector.ingest.service import BatchResult, Ingestor
+    from detector.store.db import make_engine
+
+    settings = get_settings()
+    ingestor = Ingestor(make_engine(settings.resolved_database_url), settings)
+    store = ingestor.accounts if args.accounts else ingestor.records
+    total = BatchResult()
+    for path in args.files:
+        with tqdm(desc=path.name, unit="rec", file=sys.stderr) as progress:
+            for offset, batch in _batches(path, args.batch_size):
+                result = store(batch, "ndjson")
+                total.accepted += result.accepted
+                total.duplicates += result.duplicates
+                total.rejected += result.rejected
+                for error in result.errors[:20]:
+                    print(
+                        f"{path}: record {offset + error.index}: {error.message}", file=sys.stderr
+                    )
+                progress.update(result.accepted + result.duplicates + result.rejected)
+    print(f"accepted {total.accepted}, duplicates {total.duplicates}, rejected {total.rejected}")
+    return 0 if total.rejected == 0 else 2
+
+
+def _batches(path: Path, size: int) -> Iterator[tuple[int, bytes]]:
+    """(index of the first record, NDJSON bytes) for every ``size`` records of ``path``."""
+    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
+    with opener(path, "rb") as handle:
+        head = handle.read(1)
+        while head.isspace():
+            head = handle.read(1)
+        rest = handle.read() if head == b"[" else None
+        if rest is not None:
+            items = orjson.loads(head + rest)
+            for start in range(0, len(items), size):
+                chunk = items[start : start + size]
+                yield start, b"\n".join(orjson.dumps(item) for item in chunk)
+            return
+        lines: list[bytes] = []
+        start = 0
+        for line in _prepend(head, handle):
+            if line.strip():
+                lines.append(line)
+            if len(lines) == size:
+                yield start, b"".join(lines)
+                start += size
+                lines = []
+        if lines:
+            yield start, b"".join(lines)
+
+
+def _prepend(head: bytes, handle: object) -> Iterator[bytes]:
+    first = True
+    for line in handle:  # type: ignore[attr-defined]
+        yield head + line if first else line
+        first = False
+    if first and head:
+        yield head
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,61 @@
+"""Settings: the one place that reads the environment (prefix ``DETECTOR_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Secrets are ``SecretStr`` so they never print."""
+
+    model_config = SettingsConfigDict(env_prefix="DETECTOR_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    api_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(default=1, ge=1)
+    log_level: str = "info"
+
+    # Ingest limits. A body is checked before and after gzip, so a small
+    # compressed body cannot expand past max_body_bytes.
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    max_records_per_batch: int = Field(default=50_000, ge=1)
+    max_string_chars: int = Field(default=1024, ge=16)
+    max_prompt_chars: int = Field(default=65_536, ge=16)
+    max_list_items: int = Field(default=256, ge=1)
+    max_attributes: int = Field(default=64, ge=0)
+    max_attribute_chars: int = Field(default=1024, ge=1)
+
+    # Keyed hashing of prompt text into fingerprints (CONTRACT §1). Senders who
+    # hash on their side use the same key.
+    fingerprint_key: SecretStr = SecretStr("detector-default-fingerprint-key")
+    keep_prompt_text: bool = False
+
+    @field_validator("api_tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [token.strip() for token in value.split(",") if token.strip()]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'detector.db').resolve()}"
+
+    def token_values(self) -> list[str]:
+        return [token.get_secret_value() for token in self.api_tokens]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Ingest: bodies in every accepted form to validated, normalised records."""

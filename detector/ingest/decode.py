@@ -1,0 +1,180 @@
+"""Decoding a batch: a fast path for clean batches, a per-item path that names errors.
+
+A clean batch is decoded in one msgspec call, which checks types and bounds in C.
+Only when that fails is the batch decoded item by item, so that valid items are kept
+and each invalid one is reported with its index, its field and the rule it broke.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Generic, TypeVar
+
+import msgspec
+import orjson
+
+from detector.errors import BadBatchError, PayloadTooLargeError
+from detector.ingest.body import Media, as_json_array, ndjson_lines
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+_AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_MISSING = re.compile(r"Object missing required field `(?P<name>[^`]+)`")
+_TOP = re.compile(r"^\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
+_ENUM = re.compile(r"^Invalid enum value (?P<value>.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemError:
+    """One rejected item: where it was in the batch, which field, which rule."""
+
+    index: int
+    field: str
+    message: str
+
+
+@dataclass(slots=True)
+class Decoded(Generic[T]):
+    """Valid items with their index in the batch, and the errors of the others."""
+
+    items: list[T] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
+    errors: list[ItemError] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.items) + len(self.errors)
+
+    def reject(self, keep: Sequence[bool], errors: Sequence[ItemError]) -> None:
+        """Drop the items whose ``keep`` flag is false, recording their errors."""
+        self.items = [item for item, ok in zip(self.items, keep, strict=True) if ok]
+        self.positions = [pos for pos, ok in zip(self.positions, keep, strict=True) if ok]
+        self.errors = sorted([*self.errors, *errors], key=lambda e: e.index)
+
+
+@lru_cache(maxsize=16)
+def _decoders(item_type: type[T]) -> tuple[msgspec.json.Decoder[Any], ...]:
+    wrapper = msgspec.defstruct("Batch", [("records", list[item_type])])  # type: ignore[valid-type]
+    raw_wrapper = msgspec.defstruct("RawBatch", [("records", list[msgspec.Raw])])
+    return (
+        msgspec.json.Decoder(list[item_type]),  # type: ignore[valid-type]
+        msgspec.json.Decoder(wrapper),
+        msgspec.json.Decoder(item_type),
+        msgspec.json.Decoder(list[msgspec.Raw]),
+        msgspec.json.Decoder(raw_wrapper),
+    )
+
+
+def decode_batch(
+    body: bytes,
+    media: Media,
+    item_type: type[T],
+    *,
+    max_items: int,
+    choices: Mapping[str, Sequence[str]] | None = None,
+) -> Decoded[T]:
+    """Decode ``body`` into items of ``item_type``, keeping every valid one."""
+    many, wrapped, one, raw_many, raw_wrapped = _decoders(item_type)
+    if media == "ndjson":
+        lines = ndjson_lines(body)
+        _check_count(len(lines), max_items)
+        try:
+            return _all_valid(many.decode(as_json_array(lines)))
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return _one_by_one(lines, one, choices or {})
+    head = body.lstrip()[:1]
+    try:
+        if head == b"[":
+            items = many.decode(body)
+        elif head == b"{":
+            items = wrapped.decode(body).records
+        else:
+            raise BadBatchError("body: expected a JSON array or an object with 'records'")
+        _check_count(len(items), max_items)
+        return _all_valid(items)
+    except msgspec.DecodeError as exc:
+        if isinstance(exc, msgspec.ValidationError):
+            raws = _raw_items(body, head, raw_many, raw_wrapped)
+            _check_count(len(raws), max_items)
+            return _one_by_one(raws, one, choices or {})
+        raise BadBatchError(f"body: not valid JSON ({exc})") from None
+
+
+def _raw_items(
+    body: bytes,
+    head: bytes,
+    raw_many: msgspec.json.Decoder[Any],
+    raw_wrapped: msgspec.json.Decoder[Any],
+) -> list[bytes]:
+    try:
+        if head == b"[":
+            return [bytes(raw) for raw in raw_many.decode(body)]
+        return [bytes(raw) for raw in raw_wrapped.decode(body).records]
+    except msgspec.ValidationError:
+        # An object without a "records" array is taken as one item.
+        return [body]
+
+
+def _check_count(count: int, max_items: int) -> None:
+    if count > max_items:
+        raise PayloadTooLargeError(
+            f"records: {count} in one batch is over the limit of {max_items}; split the batch"
+        )
+
+
+def _all_valid(items: list[T]) -> Decoded[T]:
+    return Decoded(items=items, positions=list(range(len(items))))
+
+
+def _one_by_one(
+    raws: Sequence[bytes], one: msgspec.json.Decoder[Any], choices: Mapping[str, Sequence[str]]
+) -> Decoded[T]:
+    decoded: Decoded[T] = Decoded()
+    for index, raw in enumerate(raws):
+        try:
+            decoded.items.append(one.decode(raw))
+            decoded.positions.append(index)
+        except msgspec.ValidationError as exc:
+            decoded.errors.append(item_error(index, str(exc), raw, choices))
+        except msgspec.DecodeError as exc:
+            decoded.errors.append(ItemError(index, "record", f"record: not valid JSON ({exc})"))
+    return decoded
+
+
+def item_error(
+    index: int, text: str, raw: bytes, choices: Mapping[str, Sequence[str]]
+) -> ItemError:
+    """Rephrase a msgspec validation message so that it names the field, value and rule."""
+    missing = _MISSING.search(text)
+    if missing:
+        name = missing["name"]
+        return ItemError(index, name, f"{name}: required field is missing")
+    at = _AT.search(text)
+    path = at["path"] if at else ""
+    rule = text[: at.start()] if at else text
+    top = _TOP.match(path)
+    name = top["name"] if top else "record"
+    where = path.lstrip(".") or "record"
+    enum = _ENUM.match(rule)
+    if enum and name in choices:
+        allowed = ", ".join(choices[name])
+        return ItemError(index, name, f"{where}: {enum['value']} must be one of {allowed}")
+    rule = rule.replace("Expected ", "must be ").replace("`", "")
+    value = _value_at(raw, name) if top else None
+    shown = f" {value}" if value is not None else ""
+    return ItemError(index, name, f"{where}:{shown} {rule}")
+
+
+def _value_at(raw: bytes, name: str) -> str | None:
+    """The JSON text of field ``name`` in ``raw``, cut short, or None."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(obj, dict) or name not in obj:
+        return None
+    text = orjson.dumps(obj[name]).decode()
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,122 @@
+"""Checks msgspec cannot express, and normal forms: times to epoch seconds,
+fingerprints derived from ``prompt_text``, the text itself dropped unless kept."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from datetime import datetime
+from functools import lru_cache
+from typing import TypeVar
+
+from detector.fingerprints import prompt_fingerprint, template_fingerprint
+from detector.ingest.decode import Decoded, ItemError
+from detector.schema import Account, Record
+
+T = TypeVar("T", Record, Account)
+
+# 2100-01-01T00:00:00Z. A later epoch value is almost always milliseconds sent as seconds.
+_LATEST_EPOCH = 4_102_444_800.0
+
+
+class FieldError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def to_epoch(value: float | str, field: str) -> float:
+    """Epoch seconds from epoch seconds or an RFC 3339 string with an offset.
+
+    >>> to_epoch("2026-02-23T00:00:00Z", "ts_start")
+    1771804800.0
+    """
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise FieldError(
+                field, f"{field}: {value[:60]!r} is not an RFC 3339 time or epoch seconds"
+            ) from None
+        if parsed.tzinfo is None:
+            raise FieldError(field, f"{field}: {value[:60]!r} has no UTC offset (add Z or ±hh:mm)")
+        value = parsed.timestamp()
+    if not 0 < value < _LATEST_EPOCH:
+        raise FieldError(
+            field, f"{field}: {value} is not epoch seconds between 1970 and 2100 (milliseconds?)"
+        )
+    return float(value)
+
+
+@lru_cache(maxsize=65_536)
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def check_ip(value: str, field: str) -> None:
+    if not _is_ip(value):
+        raise FieldError(field, f"{field}: {value[:60]!r} is not an IPv4 or IPv6 address")
+
+
+def normalise_record(record: Record, key: bytes, keep_prompt_text: bool) -> None:
+    """Validate what types cannot and bring ``record`` to its stored form, in place."""
+    record.ts_start = start = to_epoch(record.ts_start, "ts_start")
+    if record.ts_end is not None:
+        record.ts_end = end = to_epoch(record.ts_end, "ts_end")
+        if end < start:
+            raise FieldError("ts_end", f"ts_end: {end} is before ts_start {start}")
+    if record.client_ip is not None:
+        check_ip(record.client_ip, "client_ip")
+    _check_part(
+        "reasoning_output_tokens",
+        record.reasoning_output_tokens,
+        "output_tokens",
+        record.output_tokens,
+    )
+    _check_part(
+        "cache_read_input_tokens",
+        record.cache_read_input_tokens,
+        "input_tokens",
+        record.input_tokens,
+    )
+    text = record.prompt_text
+    if text is not None:
+        if record.prompt_fingerprint is None:
+            record.prompt_fingerprint = prompt_fingerprint(text, key)
+        if record.template_fingerprint is None:
+            record.template_fingerprint = template_fingerprint(text, key)
+        if record.prompt_chars is None:
+            record.prompt_chars = len(text)
+        if not keep_prompt_text:
+            record.prompt_text = None
+
+
+def _check_part(part: str, part_value: int | None, whole: str, whole_value: int | None) -> None:
+    if part_value is not None and whole_value is not None and part_value > whole_value:
+        raise FieldError(part, f"{part}: {part_value} is more than {whole} {whole_value}")
+
+
+def normalise_account(account: Account) -> None:
+    account.created_at = to_epoch(account.created_at, "created_at")
+    if account.signup_ip is not None:
+        check_ip(account.signup_ip, "signup_ip")
+
+
+def apply(decoded: Decoded[T], step: Callable[[T], None]) -> Decoded[T]:
+    """Run ``step`` on every item, moving the ones it rejects to the errors."""
+    keep: list[bool] = []
+    errors: list[ItemError] = []
+    for item, position in zip(decoded.items, decoded.positions, strict=True):
+        try:
+            step(item)
+            keep.append(True)
+        except FieldError as exc:
+            keep.append(False)
+            errors.append(ItemError(position, exc.field, str(exc)))
+    if errors:
+        decoded.reject(keep, errors)
+    return decoded

@@ -1,0 +1,1 @@
+"""Synthetic traffic: the three disclosed campaigns inside realistic honest traffic."""
