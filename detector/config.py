@@ -39,6 +39,20 @@ class Settings(BaseSettings):
     fingerprint_key: SecretStr = SecretStr("detector-default-fingerprint-key")
     keep_prompt_text: bool = False
 
+    # Review dashboard (docs/dashboard.md). Cookies are marked Secure when the
+    # dashboard is served over TLS; plain loopback HTTP needs this off.
+    session_hours: float = Field(default=12.0, gt=0)
+    cookie_secure: bool = False
+    # Enforcement webhook: every decision is POSTed here, signed with the secret
+    # (HMAC-SHA256), and retried with exponential backoff until delivered.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr = SecretStr("")
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Model releases drawn as markers on a case's daily volume: model name → ISO date,
+    # as JSON, e.g. DETECTOR_MODEL_RELEASES='{"claude-opus-4-6": "2026-02-05"}'.
+    model_releases: dict[str, str] = Field(default_factory=dict)
+
     @field_validator("api_tokens", mode="before")
     @classmethod
     def _split_tokens(cls, value: object) -> object:
