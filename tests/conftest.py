@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 from detector.config import Settings
 from detector.store.db import make_engine
 from detector.store.migrate import upgrade
+from tests.support.records import record_factory  # noqa: F401  (a fixture, shared)
 from tests.support.server import LiveServer, serve_in_thread
 
 TOKEN = "test-token-0123456789"

@@ -40,11 +40,12 @@ class LiveServer:
         )
 
 
-def wait_ready(url: str, timeout: float = 30.0) -> None:
+def wait_ready(url: str, timeout: float = 30.0, path: str = "/readyz") -> None:
+    """Poll ``path`` until it answers 200 (``/healthz`` for a server whose store is down)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+            if httpx.get(f"{url}{path}", timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -53,7 +54,7 @@ def wait_ready(url: str, timeout: float = 30.0) -> None:
 
 
 @contextmanager
-def serve_in_thread(settings: Settings) -> Iterator[LiveServer]:
+def serve_in_thread(settings: Settings, *, ready_path: str = "/readyz") -> Iterator[LiveServer]:
     port = free_port()
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
@@ -63,7 +64,7 @@ def serve_in_thread(settings: Settings) -> Iterator[LiveServer]:
     thread.start()
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(url)
+        wait_ready(url, path=ready_path)
         yield LiveServer(url=url, token=settings.token_values()[0])
     finally:
         server.should_exit = True
