@@ -1,0 +1,1 @@
+"""Account clustering: linkage by shared infrastructure, stable cluster identity."""

@@ -1,0 +1,106 @@
+"""Link accounts that share infrastructure into connected components.
+
+An account's keys are the values it uses (an IP prefix with a client string, a
+payment instrument, a sign-up burst, a template from one network). A key value
+links every account that has it, unless it is a *hub*: a value shared by so large a
+part of the active population that it says nothing about coordination (a carrier
+NAT, the default string of a popular SDK). Weak kinds (a client string alone, a
+system prompt alone) never link on their own; they link only as part of a composite
+key, where two weak values together are rare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+# Kinds whose values link accounts by themselves.
+LINKING_KINDS: tuple[str, ...] = ("pay", "signup", "ipua", "iptmpl")
+
+
+@dataclass(frozen=True, slots=True)
+class LinkageConfig:
+    """Hub limits: a value shared by more than ``hub_share`` of the active accounts
+    (and more than ``hub_min`` of them) does not link."""
+
+    hub_share: float = 0.02
+    hub_min: int = 100
+
+
+def account_meta_keys(accounts: pl.DataFrame) -> pl.DataFrame:
+    """Keys from sign-up metadata: the payment instrument, and the sign-up burst.
+
+    A burst key is the programme, e-mail domain, sign-up /24 and calendar day, so
+    accounts opened the same day through the same path from the same network share it.
+    """
+    burst = pl.concat_str(
+        [
+            pl.col("program").fill_null("-"),
+            pl.col("email_domain").fill_null("-"),
+            pl.col("signup_ip").fill_null("-").str.replace(r"\.\d+$", ".0/24"),
+            (pl.col("created_at") // 86_400).cast(pl.Int64).cast(pl.String),
+        ],
+        separator=" | ",
+    )
+    pay = accounts.select(
+        "account_id", pl.lit("pay").alias("kind"), pl.col("payment_fingerprint").alias("value")
+    ).drop_nulls("value")
+    signup = accounts.filter(pl.col("signup_ip").is_not_null()).select(
+        "account_id", pl.lit("signup").alias("kind"), burst.alias("value")
+    )
+    return pl.concat([pay, signup]).with_columns(pl.lit(1, pl.Int64).alias("records"))
+
+
+def key_weights(keys: pl.DataFrame, population: int, config: LinkageConfig) -> pl.DataFrame:
+    """Per linking value: how many accounts share it, an IDF-like weight in 0–1
+    (1 for a value few share, falling to 0 at the hub limit) and whether it links."""
+    hub = max(config.hub_min, int(config.hub_share * population))
+    return (
+        keys.filter(pl.col("kind").is_in(LINKING_KINDS))
+        .group_by("kind", "value")
+        .agg(pl.col("account_id").n_unique().alias("accounts"))
+        .with_columns(
+            (1 - (pl.col("accounts").log() / np.log(hub))).clip(0.0, 1.0).alias("idf"),
+            ((pl.col("accounts") >= 2) & (pl.col("accounts") <= hub)).alias("links"),
+        )
+        .sort("kind", "value")
+    )
+
+
+def components(keys: pl.DataFrame, population: int, config: LinkageConfig) -> pl.DataFrame:
+    """``(account_id, component)`` for every account linked to at least one other.
+
+    Component labels are the smallest account id of the component, so they do not
+    depend on the order rows arrived in.
+    """
+    weights = key_weights(keys, population, config).filter("links")
+    edges = keys.join(weights.select("kind", "value"), on=["kind", "value"], how="semi")
+    if edges.is_empty():
+        return pl.DataFrame(schema={"account_id": pl.String(), "component": pl.String()})
+    accounts = edges["account_id"].unique().sort()
+    values = edges.select(pl.concat_str(["kind", "value"], separator="\x00")).to_series()
+    value_ids = values.unique().sort()
+    a_map = pl.DataFrame({"account_id": accounts, "a": np.arange(len(accounts))})
+    v_map = pl.DataFrame({"v_key": value_ids, "v": np.arange(len(value_ids)) + len(accounts)})
+    pairs = (
+        edges.with_columns(values.alias("v_key"))
+        .join(a_map, on="account_id")
+        .join(v_map, on="v_key")
+    )
+    size = len(accounts) + len(value_ids)
+    graph = coo_matrix(
+        (np.ones(len(pairs), dtype=np.int8), (pairs["a"].to_numpy(), pairs["v"].to_numpy())),
+        shape=(size, size),
+    )
+    _, labels = connected_components(graph, directed=False)
+    frame = pl.DataFrame({"account_id": accounts, "label": labels[: len(accounts)]})
+    return (
+        frame.with_columns(pl.col("account_id").min().over("label").alias("component"))
+        .filter(pl.len().over("label") >= 2)
+        .select("account_id", "component")
+        .sort("account_id")
+    )

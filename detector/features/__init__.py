@@ -1,0 +1,1 @@
+"""Per-account features: pure polars functions over records, no I/O."""

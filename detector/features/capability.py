@@ -1,0 +1,118 @@
+"""Capabilities a record exercises, from structured fields first and prompt text second.
+
+The text classifier is a handful of transparent regular expressions, so a reviewer can
+read why a record counted as, say, chain-of-thought elicitation. It runs at ingest
+(``content_flags_from_text``), because the prompt text is not kept unless configured.
+
+>>> content_flags_from_text("Explain step by step the reasoning behind this answer: 42")
+['cot_elicitation']
+>>> content_flags_from_text("Grade the response below on a 1-10 rubric.")
+['rubric_grading']
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+# The capability columns of every feature frame, in a fixed order.
+CAPABILITIES: tuple[str, ...] = (
+    "tool_use",
+    "coding",
+    "reasoning",
+    "cot_elicitation",
+    "rubric_grading",
+    "computer_use",
+    "vision",
+    "rewrite",
+    "chat",
+)
+
+_TEXT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "cot_elicitation",
+        re.compile(
+            r"(step[- ]by[- ]step|chain[- ]of[- ]thought|reasoning (behind|trace|process)|"
+            r"show (your|all (of )?your) (work|reasoning|thinking)|"
+            r"(explain|write out|walk through) (your|the) (full |complete )?(reasoning|thought)|"
+            r"transparent reasoning|think (out loud|aloud))",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "rubric_grading",
+        re.compile(
+            r"(\brubric\b|grade (the|this) (response|answer)|score (the|this) (response|answer)|"
+            r"rate (the|this) (response|answer)|on a scale (of|from) \d+ to \d+|"
+            r"which (response|answer) is better)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "code",
+        re.compile(
+            r"(```|\bdef \w+\(|\bclass \w+[:(]|\bfunction \w+\(|#include\b|\bimport \w+|"
+            r"\b(refactor|debug|unit tests?|stack trace|compile error|pull request)\b)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "rewrite",
+        re.compile(
+            r"\b(rewrite|rephrase|paraphrase)\b.*\b(safe|neutral|sensitive|politically)\b",
+            re.IGNORECASE | re.DOTALL,
+        ),
+    ),
+    (
+        "computer_use",
+        re.compile(r"\b(screenshot|click (on|the)|mouse|browser tab|desktop)\b", re.IGNORECASE),
+    ),
+)
+
+
+def content_flags_from_text(text: str) -> list[str]:
+    """The content flags the text classifier sets for one prompt, in rule order."""
+    return [flag for flag, pattern in _TEXT_RULES if pattern.search(text)]
+
+
+def _has_flag(flag: str) -> pl.Expr:
+    return pl.col("content_flags").list.contains(flag).fill_null(False)
+
+
+def _tool_matches(pattern: str) -> pl.Expr:
+    # True when any offered tool's name matches, e.g. "computer_20250124" or "bash".
+    return (
+        pl.col("tool_names")
+        .list.eval(pl.element().str.contains(pattern))
+        .list.any()
+        .fill_null(False)
+    )
+
+
+def capability_columns() -> list[pl.Expr]:
+    """Boolean expressions, one per capability, over a record frame.
+
+    ``chat`` is the rest: a record that matched nothing else. Computer use and vision
+    come from tool names and image inputs; reasoning from the reasoning mode or
+    reasoning tokens; the rest from content flags (sent, or set by the classifier).
+    """
+    tools = pl.col("tool_names").list.len().fill_null(0) > 0
+    computer = _tool_matches(r"(?i)computer|browser|screen") | _has_flag("computer_use")
+    coding = _has_flag("code") | _has_flag("coding") | _tool_matches(r"(?i)bash|python|editor|code")
+    reasoning = (pl.col("reasoning_mode").fill_null("none") != "none") | (
+        pl.col("reasoning_output_tokens").fill_null(0) > 0
+    )
+    exprs = {
+        "tool_use": tools,
+        "coding": coding,
+        "reasoning": reasoning,
+        "cot_elicitation": _has_flag("cot_elicitation"),
+        "rubric_grading": _has_flag("rubric_grading"),
+        "computer_use": computer,
+        "vision": pl.col("image_inputs").fill_null(0) > 0,
+        "rewrite": _has_flag("rewrite"),
+    }
+    named = [expr.alias(f"cap_{name}") for name, expr in exprs.items()]
+    anything = pl.any_horizontal(list(exprs.values()))
+    return [*named, (~anything).alias("cap_chat")]

@@ -1,0 +1,89 @@
+"""Stored NDJSON records to the narrow frame the pipeline works on."""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+
+import polars as pl
+
+from detector.features.capability import capability_columns
+
+# Only the fields the features use; polars skips the rest while parsing.
+RECORD_SCHEMA: dict[str, pl.DataType] = {
+    "ts_start": pl.Float64(),
+    "account_id": pl.String(),
+    "request_model": pl.String(),
+    "org_id": pl.String(),
+    "client_ip": pl.String(),
+    "user_agent": pl.String(),
+    "channel": pl.String(),
+    "input_tokens": pl.Int64(),
+    "output_tokens": pl.Int64(),
+    "reasoning_output_tokens": pl.Int64(),
+    "cache_read_input_tokens": pl.Int64(),
+    "reasoning_mode": pl.String(),
+    "tool_names": pl.List(pl.String()),
+    "image_inputs": pl.Int64(),
+    "system_fingerprint": pl.String(),
+    "prompt_fingerprint": pl.String(),
+    "template_fingerprint": pl.String(),
+    "content_flags": pl.List(pl.String()),
+    "status": pl.String(),
+}
+
+
+def read_records(ndjson: bytes) -> pl.DataFrame:
+    """Parse one segment's NDJSON into a frame with every column of ``RECORD_SCHEMA``."""
+    return pl.read_ndjson(io.BytesIO(ndjson), schema=RECORD_SCHEMA)
+
+
+def ip_prefix(address: str) -> str:
+    """The network an address belongs to for linkage: /24 for IPv4, /48 for IPv6.
+
+    >>> ip_prefix("203.0.113.77"), ip_prefix("2001:db8:1:2::5")
+    ('203.0.113.0/24', '2001:db8:1::/48')
+    """
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    bits = 24 if parsed.version == 4 else 48
+    return str(ipaddress.ip_network(f"{parsed}/{bits}", strict=False))
+
+
+def _prefixes(ips: pl.Series) -> pl.Series:
+    v4 = ips.str.replace(r"^(\d+\.\d+\.\d+)\.\d+$", "$1.0/24")
+    # IPv6 is rare and has many spellings: parse just its distinct values.
+    v6 = ips.filter(ips.str.contains(":")).unique().to_list()
+    if not v6:
+        return v4
+    mapping = {value: ip_prefix(value) for value in v6 if value is not None}
+    return v4.replace(mapping)
+
+
+def narrow(records: pl.DataFrame) -> pl.DataFrame:
+    """The per-record columns the window aggregates need, capabilities included.
+
+    Tool schemas are keyed by the sorted set of tool names, so the same tools offered
+    in another order count as one schema.
+    """
+    tools = records["tool_names"].list.sort().list.join(",")
+    return records.select(
+        pl.col("ts_start").alias("ts"),
+        "account_id",
+        pl.col("request_model").alias("model"),
+        "org_id",
+        pl.Series("ip_prefix", _prefixes(records["client_ip"])),
+        "user_agent",
+        pl.col("channel").fill_null("api"),
+        pl.col("input_tokens").fill_null(0),
+        pl.col("output_tokens").fill_null(0),
+        pl.col("cache_read_input_tokens").fill_null(0).alias("cache_read_tokens"),
+        pl.col("system_fingerprint").alias("system_fp"),
+        pl.col("prompt_fingerprint").alias("prompt_fp"),
+        pl.col("template_fingerprint").alias("template_fp"),
+        pl.Series("tools", tools).replace("", None),
+        (pl.col("status") == "error").fill_null(False).alias("error"),
+        *capability_columns(),
+    )

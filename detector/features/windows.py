@@ -1,0 +1,84 @@
+"""Aggregates of one closed event-time window: per account, per key value, per minute."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from detector.features.capability import CAPABILITIES
+
+CAP_COLUMNS = [f"cap_{name}" for name in CAPABILITIES]
+
+# Linkage and profile keys read from records: kind → expression. Composite kinds
+# pair two weak values so that neither alone glues accounts (a popular SDK string,
+# a busy NAT), while the pair (same SDK from the same /24) still does.
+KEY_KINDS: dict[str, pl.Expr] = {
+    "ip": pl.col("ip_prefix"),
+    "ua": pl.col("user_agent"),
+    "ipua": pl.concat_str(["ip_prefix", "user_agent"], separator=" | "),
+    "tmpl": pl.col("template_fp"),
+    "iptmpl": pl.concat_str(["ip_prefix", "template_fp"], separator=" | "),
+    "sys": pl.col("system_fp"),
+    "tools": pl.col("tools"),
+    "model": pl.col("model"),
+    "channel": pl.col("channel"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class WindowAggregate:
+    """What one window leaves behind once its records are folded in."""
+
+    start: float
+    accounts: pl.DataFrame
+    keys: pl.DataFrame
+    minutes: pl.DataFrame
+
+
+def aggregate_window(
+    frame: pl.DataFrame, *, start: float, new_models: frozenset[str] = frozenset()
+) -> WindowAggregate:
+    """Per-account aggregates of the narrow records of one window starting at ``start``.
+
+    ``new_models`` are the models released recently (first seen in the population a
+    short while ago); records asking for them are counted to measure a pivot.
+    """
+    hour = int(start // 3600) % 24
+    accounts = (
+        frame.group_by("account_id")
+        .agg(
+            pl.len().cast(pl.Int64).alias("records"),
+            pl.col("input_tokens").sum(),
+            pl.col("output_tokens").sum(),
+            pl.col("cache_read_tokens").sum(),
+            pl.col("error").sum().cast(pl.Int64).alias("errors"),
+            *[pl.col(c).sum().cast(pl.Int64) for c in CAP_COLUMNS],
+            pl.col("prompt_fp").count().cast(pl.Int64).alias("prompted"),
+            pl.col("prompt_fp").drop_nulls().n_unique().cast(pl.Int64).alias("unique_prompts"),
+            pl.col("model").is_in(list(new_models)).sum().cast(pl.Int64).alias("new_model_records"),
+            (pl.col("ts") // 60).n_unique().cast(pl.Int64).alias("active_minutes"),
+            pl.col("org_id").drop_nulls().first().alias("org_id"),
+        )
+        .with_columns(pl.lit(start).alias("window_start"), pl.lit(hour).alias("hour"))
+        .sort("account_id")
+    )
+    keys = (
+        pl.concat(
+            [
+                frame.select("account_id", pl.lit(kind).alias("kind"), expr.alias("value"))
+                for kind, expr in KEY_KINDS.items()
+            ]
+        )
+        .drop_nulls("value")
+        .group_by("account_id", "kind", "value")
+        .agg(pl.len().cast(pl.Int64).alias("records"))
+        .sort("account_id", "kind", "value")
+    )
+    minutes = (
+        frame.select("account_id", ((pl.col("ts") - start) // 60).cast(pl.Int32).alias("minute"))
+        .group_by("account_id", "minute")
+        .agg(pl.len().cast(pl.Int32).alias("records"))
+        .sort("account_id", "minute")
+    )
+    return WindowAggregate(start=start, accounts=accounts, keys=keys, minutes=minutes)

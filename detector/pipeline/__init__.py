@@ -1,0 +1,1 @@
+"""The detection pipeline: event-time windows → features → clusters → scores → cases."""

@@ -1,0 +1,290 @@
+"""The pipeline's pure core: records in, case updates out, as event time advances.
+
+No I/O: the runner feeds it record frames and sign-up metadata, and checkpoints the
+whole engine by pickling it. Every decision depends on event time only. Records are
+held in their window until the watermark (the latest event time seen minus the
+allowed lateness) passes the window's end; then the window is aggregated, and at
+every tick boundary (``tick_windows`` windows, aligned to the epoch) the running
+state is merged, accounts are clustered and clusters scored. Receiving the same
+records in one batch or in many therefore yields the same cases at the same event
+times, as long as no record arrives later than the allowed lateness.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from detector.clustering.coherence import prune
+from detector.clustering.identity import ClusterRegistry
+from detector.clustering.linkage import LINKING_KINDS, LinkageConfig, account_meta_keys, components
+from detector.features.state import empty_accounts, empty_keys, merge_accounts, merge_keys
+from detector.features.windows import WindowAggregate, aggregate_window
+from detector.pipeline.cases import (
+    CaseInfo,
+    CaseUpdate,
+    capability_mix,
+    shared_infrastructure,
+    timeline,
+)
+from detector.scoring.cluster_features import FEATURE_NAMES, cluster_features
+from detector.scoring.scorer import ClusterScore, ClusterScorer
+
+META_SCHEMA: dict[str, pl.DataType] = {
+    "account_id": pl.String(),
+    "created_at": pl.Float64(),
+    "org_id": pl.String(),
+    "payment_fingerprint": pl.String(),
+    "email_domain": pl.String(),
+    "signup_ip": pl.String(),
+    "program": pl.String(),
+}
+DAY = 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Knobs of the pipeline; see docs/detection.md for what each trades."""
+
+    window_seconds: int = 3600
+    lateness_seconds: int = 2 * 3600
+    tick_windows: int = 3
+    active_days: float = 14.0
+    retention_days: float = 30.0
+    top_k: int = 4
+    new_model_days: float = 2.0
+    min_case_accounts: int = 3
+    threshold: float = 0.7
+    lockstep_windows: int = 3
+    linkage: LinkageConfig = field(default_factory=LinkageConfig)
+
+
+@dataclass
+class Engine:
+    """Running state of the whole pipeline. Picklable."""
+
+    config: EngineConfig = field(default_factory=EngineConfig)
+    scorer: ClusterScorer = field(default_factory=ClusterScorer)
+    registry: ClusterRegistry = field(default_factory=ClusterRegistry)
+    max_event: float | None = None
+    closed_until: float | None = None  # end of the last closed window
+    late: int = 0
+    received: int = 0
+    windows_closed: int = 0
+    first_window: float | None = None
+    open_: dict[int, list[pl.DataFrame]] = field(default_factory=dict)
+    pending_: list[WindowAggregate] = field(default_factory=list)
+    minutes_: list[tuple[int, pl.DataFrame]] = field(default_factory=list)
+    accounts_: pl.DataFrame = field(default_factory=empty_accounts)
+    keys_: pl.DataFrame = field(default_factory=empty_keys)
+    daily_: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(
+            schema={"account_id": pl.String(), "day": pl.Int64(), "records": pl.Int64()}
+        )
+    )
+    model_first_seen_: dict[str, float] = field(default_factory=dict)
+    cases_: dict[str, CaseInfo] = field(default_factory=dict)
+    next_case_: int = 1
+    last_tick_: int | None = None
+    last_tick_end_: float | None = None
+    meta_: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=META_SCHEMA))
+
+    # -- input ---------------------------------------------------------------------
+
+    def set_meta(self, meta: pl.DataFrame) -> None:
+        """Replace the sign-up metadata (one row per account, ``META_SCHEMA``)."""
+        self.meta_ = meta.select(
+            [pl.col(name).cast(dtype) for name, dtype in META_SCHEMA.items()]
+        ).sort("account_id")
+
+    @property
+    def watermark(self) -> float | None:
+        if self.max_event is None:
+            return None
+        return self.max_event - self.config.lateness_seconds
+
+    def add(self, records: pl.DataFrame) -> int:
+        """Hold narrow records in their windows; returns how many were late (their
+        window already closed). Late records are counted, not folded in."""
+        if records.is_empty():
+            return 0
+        width = self.config.window_seconds
+        index = (records["ts"] // width).cast(pl.Int64)
+        frame = records.with_columns(index.alias("_w"))
+        late = 0
+        if self.closed_until is not None:
+            closed = frame["_w"] < int(self.closed_until // width)
+            late = int(closed.sum())
+            frame = frame.filter(~closed)
+        for (w,), part in frame.partition_by("_w", as_dict=True).items():
+            self.open_.setdefault(int(w), []).append(part.drop("_w"))  # type: ignore[arg-type]
+        latest = float(records["ts"].max())  # type: ignore[arg-type]
+        self.max_event = latest if self.max_event is None else max(self.max_event, latest)
+        self.late += late
+        self.received += len(records)
+        return late
+
+    # -- event time ------------------------------------------------------------------
+
+    def advance(self, *, flush: bool = False) -> list[CaseUpdate]:
+        """Close every window the watermark has passed (with ``flush``, every window
+        up to the latest event seen) and run the ticks that fall due."""
+        if self.max_event is None:
+            return []
+        width = self.config.window_seconds
+        limit = self.max_event + width if flush else self.watermark
+        assert limit is not None
+        updates: list[CaseUpdate] = []
+        for w in sorted(self.open_):
+            if (w + 1) * width > limit:
+                break
+            updates += self._close(w)
+        if flush and self.closed_until is not None and self.closed_until != self.last_tick_end_:
+            updates += self._tick(self.closed_until)
+        return updates
+
+    def _close(self, w: int) -> list[CaseUpdate]:
+        width = self.config.window_seconds
+        start = float(w * width)
+        frame = pl.concat(self.open_.pop(w))
+        if self.first_window is None:
+            self.first_window = start
+        for model, first in frame.group_by("model").agg(pl.col("ts").min()).iter_rows():
+            if model is not None and model not in self.model_first_seen_:
+                self.model_first_seen_[model] = float(first)
+        settled = self.first_window + self.config.new_model_days * DAY
+        recent = start - self.config.new_model_days * DAY
+        new_models = frozenset(
+            m for m, t in self.model_first_seen_.items() if t >= settled and t >= recent
+        )
+        aggregate = aggregate_window(frame, start=start, new_models=new_models)
+        self.pending_.append(aggregate)
+        self.minutes_.append((w, aggregate.minutes))
+        self.minutes_ = self.minutes_[-self.config.lockstep_windows :]
+        self.closed_until = start + width
+        self.windows_closed += 1
+        tick = (w + 1) // self.config.tick_windows
+        if self.last_tick_ is None:
+            self.last_tick_ = tick
+        if tick > self.last_tick_:
+            self.last_tick_ = tick
+            return self._tick(start + width)
+        return []
+
+    # -- a tick: merge, cluster, score, cases -------------------------------------------
+
+    def _merge(self, end: float) -> None:
+        config = self.config
+        windows, self.pending_ = self.pending_, []
+        if windows:
+            self.accounts_ = merge_accounts(self.accounts_, windows)
+            self.keys_ = merge_keys(self.keys_, windows, top_k=config.top_k)
+            days = [
+                w.accounts.select(
+                    "account_id", pl.lit(int(w.start // DAY), pl.Int64).alias("day"), "records"
+                )
+                for w in windows
+            ]
+            self.daily_ = (
+                pl.concat([self.daily_, *days])
+                .group_by("account_id", "day")
+                .agg(pl.col("records").sum())
+                .filter(pl.col("day") >= int((end - config.retention_days * DAY) // DAY))
+                .sort("account_id", "day")
+            )
+        # Accounts idle past the retention horizon leave the state: memory stays flat.
+        horizon = end - config.retention_days * DAY
+        if self.accounts_.height and float(self.accounts_["last_seen"].min()) < horizon:  # type: ignore[arg-type]
+            self.accounts_ = self.accounts_.filter(pl.col("last_seen") >= horizon)
+            self.keys_ = self.keys_.join(
+                self.accounts_.select("account_id"), on="account_id", how="semi"
+            )
+
+    def _tick(self, end: float) -> list[CaseUpdate]:
+        self.last_tick_end_ = end
+        self._merge(end)
+        config = self.config
+        active = self.accounts_.filter(pl.col("last_seen") >= end - config.active_days * DAY)
+        if active.height < 2:
+            return []
+        ids = active.select("account_id")
+        meta = self.meta_.join(ids, on="account_id", how="semi")
+        keys = pl.concat(
+            [
+                self.keys_.drop("last_seen").join(ids, on="account_id", how="semi"),
+                account_meta_keys(meta),
+            ]
+        )
+        linking = keys.filter(pl.col("kind").is_in(LINKING_KINDS))
+        found = prune(components(linking, active.height, config.linkage), keys)
+        mapping = self.registry.assign(found)
+        members = found.with_columns(
+            pl.col("component").replace_strict(mapping, return_dtype=pl.String).alias("cluster_id")
+        ).select("account_id", "cluster_id")
+        sized = members.filter(pl.len().over("cluster_id") >= config.min_case_accounts)
+        if sized.is_empty() and not self.cases_:
+            return []
+        minutes = pl.concat(
+            [
+                m.with_columns((pl.col("minute") + 60 * (w - self.minutes_[0][0])).alias("slot"))
+                for w, m in self.minutes_
+            ]
+        ).select("account_id", pl.col("slot").cast(pl.Int64), pl.col("records").cast(pl.Int64))
+        features = cluster_features(sized, active, keys, meta, minutes)
+        updates = []
+        for row in features.iter_rows(named=True):
+            result = self.scorer.score_one(row)
+            cluster_id = row["cluster_id"]
+            info = self.cases_.get(cluster_id)
+            if info is None and result.score >= config.threshold:
+                info = CaseInfo(case_id=f"C{self.next_case_:06d}", opened_at=end, peak_score=0.0)
+                self.next_case_ += 1
+                self.cases_[cluster_id] = info
+            if info is None:
+                self.scorer.learn_one(row)
+                continue
+            updates.append(self._update(info, cluster_id, row, result, members, end, keys))
+        return updates
+
+    def _update(
+        self,
+        info: CaseInfo,
+        cluster_id: str,
+        row: dict[str, Any],
+        result: ClusterScore,
+        members: pl.DataFrame,
+        end: float,
+        keys: pl.DataFrame,
+    ) -> CaseUpdate:
+        current = members.filter(pl.col("cluster_id") == cluster_id)["account_id"].to_list()
+        opened = not info.accounts
+        new = sorted(set(current) - info.accounts)
+        info.accounts.update(current)
+        info.peak_score = max(info.peak_score, result.score)
+        everyone = sorted(info.accounts)
+        records = dict(
+            self.accounts_.filter(pl.col("account_id").is_in(everyone))
+            .select("account_id", "records")
+            .iter_rows()
+        )
+        return CaseUpdate(
+            case_id=info.case_id,
+            cluster_id=cluster_id,
+            opened=opened,
+            event_time=end,
+            opened_at=info.opened_at,
+            score=result.score,
+            peak_score=info.peak_score,
+            account_count=len(everyone),
+            record_count=int(sum(records.values())),
+            capability_mix=capability_mix(row),
+            reasons=result.reasons,
+            features={name: round(float(row[name]), 4) for name in FEATURE_NAMES},
+            shared=shared_infrastructure(keys, everyone),
+            timeline=timeline(self.daily_, everyone),
+            signatures=result.signatures,
+            new_accounts=new,
+            account_records={a: int(n) for a, n in records.items()},
+        )

@@ -1,0 +1,1 @@
+"""Cluster scoring: feature vectors, explicit signatures, an online anomaly model."""

@@ -1,0 +1,237 @@
+"""Per-cluster feature vectors, from the members' running state. Pure polars."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+
+from detector.features.capability import CAPABILITIES
+from detector.features.state import HOURS
+
+# Programmes CAMPAIGNS.md lists as the most abused sign-up paths.
+ABUSED_PROGRAMS = ("edu", "startup", "research", "security-research")
+
+# Every feature the model sees, with the range HalfSpaceTrees splits within.
+FEATURE_LIMITS: dict[str, tuple[float, float]] = {
+    "log_accounts": (0.0, 11.0),
+    "log_records_per_account": (0.0, 12.0),
+    "accounts_per_instrument": (0.0, 50.0),
+    "shared_payment_share": (0.0, 1.0),
+    "org_count": (0.0, 50.0),
+    "single_org": (0.0, 1.0),
+    "ip_prefixes_per_account": (0.0, 1.0),
+    "top_system_share": (0.0, 1.0),
+    "top_tools_share": (0.0, 1.0),
+    "top_template_share": (0.0, 1.0),
+    "capability_divergence": (0.0, 1.0),
+    "top_capability_share": (0.0, 1.0),
+    **{f"share_{name}": (0.0, 1.0) for name in CAPABILITIES},
+    "cache_reuse": (0.0, 1.0),
+    "duplicate_share": (0.0, 1.0),
+    "new_model_share": (0.0, 1.0),
+    "hour_flatness": (0.0, 1.0),
+    "duty_cycle": (0.0, 1.0),
+    "lockstep": (-1.0, 1.0),
+    "signup_burst_share": (0.0, 1.0),
+    "abused_program_share": (0.0, 1.0),
+    "channels": (0.0, 10.0),
+    "error_share": (0.0, 1.0),
+}
+FEATURE_NAMES: tuple[str, ...] = tuple(FEATURE_LIMITS)
+
+
+def _top_share(keys: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """Per cluster: the share of its records that go to its single most used value."""
+    per_value = (
+        keys.filter(pl.col("kind") == kind)
+        .group_by("cluster_id", "value")
+        .agg(pl.col("records").sum())
+    )
+    return per_value.group_by("cluster_id").agg(
+        pl.col("records").max().alias(f"top_{kind}"),
+    )
+
+
+def cluster_features(
+    members: pl.DataFrame,
+    accounts: pl.DataFrame,
+    keys: pl.DataFrame,
+    meta: pl.DataFrame,
+    minutes: pl.DataFrame,
+) -> pl.DataFrame:
+    """One row per cluster: ``cluster_id``, ``account_count``, ``record_count`` and
+    every name of ``FEATURE_NAMES``.
+
+    ``members`` maps ``account_id`` to ``cluster_id``; ``accounts`` and ``keys`` are
+    the running account state; ``meta`` the sign-up metadata (``account_id``,
+    ``created_at``, ``payment_fingerprint``, ``program``, ``org_id``); ``minutes``
+    the per-minute counts of recent windows (``account_id``, ``slot``, ``records``).
+    """
+    state = accounts.join(members, on="account_id")
+    caps = [f"cap_{name}" for name in CAPABILITIES]
+    totals = state.group_by("cluster_id").agg(
+        pl.len().alias("account_count"),
+        pl.col("records").sum().alias("record_count"),
+        *[pl.col(c).sum() for c in caps],
+        *[pl.col(h).sum() for h in HOURS],
+        pl.col("input_tokens").sum(),
+        pl.col("cache_read_tokens").sum(),
+        pl.col("prompted").sum(),
+        pl.col("unique_prompts").sum(),
+        pl.col("new_model_records").sum(),
+        pl.col("errors").sum(),
+        pl.col("active_minutes").sum(),
+        pl.col("active_windows").sum(),
+    )
+    population = accounts.select([pl.col(c).sum() for c in caps]).row(0)
+    pop_total = max(1, sum(population))
+    pop_mix = np.array(population, dtype=float) / pop_total
+
+    member_keys = keys.join(members, on="account_id")
+    tops = [_top_share(member_keys, kind) for kind in ("sys", "tools", "tmpl")]
+    spread = member_keys.group_by("cluster_id").agg(
+        pl.col("value").filter(pl.col("kind") == "ip").n_unique().alias("ip_prefixes"),
+        pl.col("value").filter(pl.col("kind") == "channel").n_unique().alias("channels"),
+    )
+    signup = _signup_features(meta.join(members, on="account_id"), state)
+    frame = totals
+    for part in (*tops, spread, signup):
+        frame = frame.join(part, on="cluster_id", how="left")
+    frame = frame.fill_null(0)
+    lockstep = lockstep_scores(members, minutes)
+    frame = frame.join(lockstep, on="cluster_id", how="left").with_columns(
+        pl.col("lockstep").fill_null(0.0)
+    )
+    return _finish(frame, pop_mix).sort("cluster_id")
+
+
+def _signup_features(meta: pl.DataFrame, state: pl.DataFrame) -> pl.DataFrame:
+    orgs = pl.concat(
+        [
+            meta.select("cluster_id", "org_id"),
+            state.select("cluster_id", "org_id"),
+        ]
+    )
+    org = orgs.group_by("cluster_id").agg(
+        pl.col("org_id").drop_nulls().n_unique().alias("org_count"),
+        pl.col("org_id").null_count().alias("no_org"),
+    )
+    day = (pl.col("created_at") // 86_400).cast(pl.Int64)
+    per_day = meta.group_by("cluster_id", day.alias("day")).agg(pl.len().alias("n"))
+    burst = per_day.group_by("cluster_id").agg(pl.col("n").max().alias("burst_max"))
+    pay = meta.drop_nulls("payment_fingerprint").with_columns(
+        pl.col("account_id").n_unique().over("cluster_id", "payment_fingerprint").alias("pay_users")
+    )
+    payment = pay.group_by("cluster_id").agg(
+        pl.col("payment_fingerprint").n_unique().alias("instruments"),
+        pl.len().alias("paying_accounts"),
+        (pl.col("pay_users") >= 2).sum().alias("shared_payment_accounts"),
+    )
+    programs = meta.group_by("cluster_id").agg(
+        pl.col("program").is_in(list(ABUSED_PROGRAMS)).sum().alias("abused_accounts"),
+        pl.len().alias("meta_accounts"),
+    )
+    return (
+        programs.join(org, on="cluster_id", how="full", coalesce=True)
+        .join(burst, on="cluster_id", how="left")
+        .join(payment, on="cluster_id", how="left")
+        .fill_null(0)
+    )
+
+
+def lockstep_scores(members: pl.DataFrame, minutes: pl.DataFrame, sample: int = 64) -> pl.DataFrame:
+    """Per cluster: the mean correlation of members' per-minute volume with the rest
+    of the cluster (SynchroTrap's intuition: coordinated accounts move together).
+
+    At most ``sample`` members (the busiest, then by id) are compared, so the cost
+    stays bounded for clusters of thousands.
+    """
+    rows: list[tuple[str, float]] = []
+    joined = minutes.join(members, on="account_id")
+    if joined.is_empty():
+        return pl.DataFrame(schema={"cluster_id": pl.String(), "lockstep": pl.Float64()})
+    slots = int(joined["slot"].max() or 0) + 1
+    for (cluster_id,), group in joined.group_by("cluster_id"):
+        busiest = (
+            group.group_by("account_id")
+            .agg(pl.col("records").sum())
+            .sort(["records", "account_id"], descending=[True, False])
+            .head(sample)["account_id"]
+        )
+        if len(busiest) < 3:
+            continue
+        index = {account: i for i, account in enumerate(busiest.sort().to_list())}
+        picked = group.filter(pl.col("account_id").is_in(busiest.implode()))
+        matrix = np.zeros((len(index), slots))
+        rows_idx = [index[a] for a in picked["account_id"].to_list()]
+        matrix[rows_idx, picked["slot"].to_numpy()] = picked["records"].to_numpy()
+        total = matrix.sum(axis=0)
+        scores = []
+        for row in matrix:
+            rest = total - row
+            if row.std() == 0 or rest.std() == 0:
+                scores.append(0.0)
+            else:
+                scores.append(float(np.corrcoef(row, rest)[0, 1]))
+        rows.append((str(cluster_id), float(np.mean(scores))))
+    return pl.DataFrame(
+        rows, schema={"cluster_id": pl.String(), "lockstep": pl.Float64()}, orient="row"
+    )
+
+
+def _finish(frame: pl.DataFrame, pop_mix: np.ndarray) -> pl.DataFrame:
+    caps = [f"cap_{name}" for name in CAPABILITIES]
+    records = pl.col("record_count").clip(1, None)
+    hours = frame.select(HOURS).to_numpy().astype(float)
+    hour_totals = hours.sum(axis=1, keepdims=True).clip(1, None)
+    shape = hours / hour_totals
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -np.nansum(np.where(shape > 0, shape * np.log(shape), 0.0), axis=1)
+    mix = frame.select(caps).to_numpy().astype(float)
+    mix = mix / mix.sum(axis=1, keepdims=True).clip(1e-9, None)
+    divergence = 0.5 * np.abs(mix - pop_mix).sum(axis=1)
+    instruments = pl.col("instruments").clip(1, None)
+    return frame.with_columns(
+        pl.col("account_count").log().alias("log_accounts"),
+        (records / pl.col("account_count")).log().alias("log_records_per_account"),
+        pl.when(pl.col("instruments") > 0)
+        .then(pl.col("paying_accounts") / instruments)
+        .otherwise(0.0)
+        .alias("accounts_per_instrument"),
+        (pl.col("shared_payment_accounts") / pl.col("account_count")).alias("shared_payment_share"),
+        pl.col("org_count").cast(pl.Float64),
+        ((pl.col("org_count") == 1) & (pl.col("no_org") == 0)).cast(pl.Float64).alias("single_org"),
+        (pl.col("ip_prefixes") / pl.col("account_count"))
+        .clip(0, 1)
+        .alias("ip_prefixes_per_account"),
+        (pl.col("top_sys") / records).alias("top_system_share"),
+        (pl.col("top_tools") / records).alias("top_tools_share"),
+        (pl.col("top_tmpl") / records).alias("top_template_share"),
+        pl.Series("capability_divergence", divergence),
+        pl.Series("top_capability_share", mix.max(axis=1)),
+        *[(pl.col(f"cap_{name}") / records).alias(f"share_{name}") for name in CAPABILITIES],
+        (pl.col("cache_read_tokens") / pl.col("input_tokens").clip(1, None)).alias("cache_reuse"),
+        (1 - pl.col("unique_prompts") / pl.col("prompted").clip(1, None))
+        .clip(0, 1)
+        .alias("duplicate_share"),
+        (pl.col("new_model_records") / records).alias("new_model_share"),
+        pl.Series("hour_flatness", entropy / math.log(24)),
+        (pl.col("active_minutes") / (60 * pl.col("active_windows").clip(1, None))).alias(
+            "duty_cycle"
+        ),
+        (pl.col("burst_max") / pl.col("account_count")).clip(0, 1).alias("signup_burst_share"),
+        (pl.col("abused_accounts") / pl.col("account_count"))
+        .clip(0, 1)
+        .alias("abused_program_share"),
+        pl.col("channels").cast(pl.Float64),
+        (pl.col("errors") / records).alias("error_share"),
+    ).select(
+        "cluster_id",
+        "account_count",
+        "record_count",
+        "instruments",
+        "ip_prefixes",
+        *[pl.col(name).cast(pl.Float64) for name in FEATURE_NAMES],
+    )

@@ -1,0 +1,201 @@
+"""Explicit campaign signatures (CAMPAIGNS.md, "Signals") and what honest look-alikes
+show instead, each as evidence in log-odds with the sentence a reviewer reads.
+
+Weights are set by hand from the order of the signals in CAMPAIGNS.md (most telling
+first), not fitted: they must hold on traffic nobody labelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    name: str
+    weight: float
+    reason: str
+
+
+def _pct(value: float) -> str:
+    return f"{round(100 * value)}%"
+
+
+Row = Mapping[str, float]
+Rule = Callable[[Row], Evidence | None]
+
+
+def shared_payment(x: Row) -> Evidence | None:
+    paying = x["accounts_per_instrument"]
+    if x["account_count"] >= 3 and paying >= 3 and x["single_org"] < 1:
+        accounts = round(x["shared_payment_share"] * x["account_count"])
+        instruments = int(x["instruments"])
+        noun = "instrument" if instruments == 1 else "instruments"
+        return Evidence(
+            "shared_payment", 3.0, f"{accounts} accounts share {instruments} payment {noun}"
+        )
+    return None
+
+
+def fan_out(x: Row) -> Evidence | None:
+    if x["account_count"] >= 10 and x["single_org"] < 1:
+        weight = 1.0 + min(1.5, 0.5 * (x["log_accounts"] - 2.3))
+        prefixes = int(x["ip_prefixes"])
+        return Evidence(
+            "fan_out",
+            weight,
+            f"{int(x['account_count'])} accounts of {int(x['org_count']) or 'no declared'} "
+            f"organisations act together from {prefixes} IP prefixes",
+        )
+    return None
+
+
+def template_reuse(x: Row) -> Evidence | None:
+    top = max(x["top_system_share"], x["top_tools_share"], x["top_template_share"])
+    if x["account_count"] >= 5 and top >= 0.5 and x["top_capability_share"] >= 0.5:
+        what = (
+            "system prompt"
+            if top == x["top_system_share"]
+            else "tool schema"
+            if top == x["top_tools_share"]
+            else "prompt template"
+        )
+        return Evidence(
+            "template_reuse",
+            1.5,
+            f"one {what} carries {_pct(top)} of the traffic of {int(x['account_count'])} accounts",
+        )
+    return None
+
+
+def cot_elicitation(x: Row) -> Evidence | None:
+    share = x["share_cot_elicitation"]
+    if share >= 0.25:
+        return Evidence(
+            "cot_elicitation", 2.5, f"{_pct(share)} of traffic asks for reasoning written out"
+        )
+    return None
+
+
+def rubric_grading(x: Row) -> Evidence | None:
+    share = x["share_rubric_grading"]
+    if share >= 0.15:
+        return Evidence(
+            "rubric_grading", 1.5, f"{_pct(share)} of traffic uses the model to grade answers"
+        )
+    return None
+
+
+def lockstep(x: Row) -> Evidence | None:
+    if x["lockstep"] >= 0.5 and x["account_count"] >= 5:
+        return Evidence(
+            "lockstep",
+            2.0,
+            f"per-minute volume of its accounts moves in lockstep (r = {x['lockstep']:.2f})",
+        )
+    return None
+
+
+def capability_concentration(x: Row) -> Evidence | None:
+    if x["capability_divergence"] >= 0.35 and x["account_count"] >= 5:
+        return Evidence(
+            "capability_concentration",
+            1.0,
+            f"its capability mix is {_pct(x['capability_divergence'])} away from all traffic's",
+        )
+    return None
+
+
+def model_pivot(x: Row) -> Evidence | None:
+    if x["new_model_share"] >= 0.25 and x["account_count"] >= 10 and x["single_org"] < 1:
+        return Evidence(
+            "model_pivot",
+            1.0,
+            f"{_pct(x['new_model_share'])} of its traffic went to a newly released model",
+        )
+    return None
+
+
+def signup_burst(x: Row) -> Evidence | None:
+    if (
+        x["signup_burst_share"] >= 0.5
+        and x["abused_program_share"] >= 0.5
+        and x["account_count"] >= 5
+    ):
+        return Evidence(
+            "signup_burst",
+            1.0,
+            f"{_pct(x['signup_burst_share'])} of its accounts signed up the same day, "
+            f"{_pct(x['abused_program_share'])} through edu/startup/research programmes",
+        )
+    return None
+
+
+def evasion_timing(x: Row) -> Evidence | None:
+    if x["hour_flatness"] >= 0.93 and x["cache_reuse"] < 0.15:
+        return Evidence(
+            "flat_timing_low_cache",
+            1.0,
+            f"traffic runs round the clock with {_pct(x['cache_reuse'])} cache reuse",
+        )
+    return None
+
+
+def one_organisation(x: Row) -> Evidence | None:
+    if x["single_org"] >= 1 and x["instruments"] <= 1:
+        return Evidence("one_organisation", -3.0, "one organisation and one payment method")
+    return None
+
+
+def exact_repeats(x: Row) -> Evidence | None:
+    if x["duplicate_share"] >= 0.5:
+        return Evidence(
+            "exact_repeats",
+            -1.5,
+            f"{_pct(x['duplicate_share'])} of prompts are exact repeats (a fixed evaluation set)",
+        )
+    return None
+
+
+def cache_heavy(x: Row) -> Evidence | None:
+    if x["cache_reuse"] >= 0.5:
+        return Evidence("cache_heavy", -1.0, f"{_pct(x['cache_reuse'])} cache reuse")
+    return None
+
+
+def human_rhythm(x: Row) -> Evidence | None:
+    if x["hour_flatness"] < 0.8:
+        return Evidence("human_rhythm", -1.0, "traffic follows a working-day rhythm")
+    return None
+
+
+def low_volume(x: Row) -> Evidence | None:
+    if x["log_records_per_account"] < 3.9:  # under ~50 records an account
+        return Evidence("low_volume", -1.0, "low volume per account")
+    return None
+
+
+RULES: tuple[Rule, ...] = (
+    shared_payment,
+    fan_out,
+    template_reuse,
+    cot_elicitation,
+    rubric_grading,
+    lockstep,
+    capability_concentration,
+    model_pivot,
+    signup_burst,
+    evasion_timing,
+    one_organisation,
+    exact_repeats,
+    cache_heavy,
+    human_rhythm,
+    low_volume,
+)
+
+
+def evaluate(row: Row) -> list[Evidence]:
+    """Every signature that fires on one cluster's features, strongest first."""
+    found = [evidence for rule in RULES if (evidence := rule(row)) is not None]
+    return sorted(found, key=lambda e: -abs(e.weight))
