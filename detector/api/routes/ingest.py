@@ -8,6 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from detector.api.deps import Authorized, State, read_body
 from detector.api.responses import JSONBytes
 from detector.ingest.body import media_of
+from detector.observability.metrics import count_batch
 
 router = APIRouter(prefix="/v1", dependencies=[Authorized])
 
@@ -20,6 +21,7 @@ async def post_records(request: Request, state: State) -> JSONBytes:
     result = await run_in_threadpool(
         state.ingestor.records, body, media, request.headers.get("content-encoding")
     )
+    count_batch("records", result)
     return JSONBytes(result.as_dict())
 
 

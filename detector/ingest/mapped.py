@@ -1,0 +1,95 @@
+"""Records mapped from other formats (OTLP, LiteLLM) onto the one ingest path.
+
+A mapper turns each foreign item into a canonical record as a plain dict, or into a
+``MapError``; the dicts then go through ``Ingestor.records`` exactly as a
+``POST /v1/records`` body would, so validation, limits, fingerprints, deduplication
+and durability are the same code for every format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from detector.config import Settings
+from detector.fingerprints import prompt_fingerprint, system_fingerprint, template_fingerprint
+from detector.ingest.decode import ItemError
+from detector.ingest.messages import Transcript
+from detector.ingest.service import BatchResult, Ingestor
+
+# Free-form values copied into ``attributes`` are cut here, well under the default
+# ``max_attribute_chars`` (1024), so that one long id never costs the record.
+ATTRIBUTE_CHARS = 256
+
+
+@dataclass(frozen=True, slots=True)
+class MapContext:
+    """What a mapper needs from the settings: the fingerprint key and the prompt bound."""
+
+    key: bytes
+    max_prompt_chars: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MapContext:
+        return cls(
+            key=settings.fingerprint_key.get_secret_value().encode(),
+            max_prompt_chars=settings.max_prompt_chars,
+        )
+
+
+class MapError(ValueError):
+    """A foreign item that cannot become a record; ``field`` names the record field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(slots=True)
+class Mapped:
+    """Records mapped from a batch, each with the index of the item it came from."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[int] = field(default_factory=list)
+    errors: list[ItemError] = field(default_factory=list)
+
+    def add(self, source: int, record: dict[str, Any]) -> None:
+        self.records.append(record)
+        self.sources.append(source)
+
+
+def add_transcript(record: dict[str, Any], transcript: Transcript, ctx: MapContext) -> None:
+    """Counts and keyed fingerprints of a transcript, set where the record lacks them.
+
+    The fingerprints are taken here rather than left to ``normalise`` so that a last
+    user turn longer than ``max_prompt_chars`` still yields them; the text itself is
+    passed on only when it fits, and ``normalise`` keeps it only if configured to.
+    """
+    if transcript.message_count:
+        record.setdefault("message_count", transcript.message_count)
+    if transcript.image_inputs:
+        record.setdefault("image_inputs", transcript.image_inputs)
+    text = transcript.last_user_text
+    if text is not None:
+        record.setdefault("prompt_fingerprint", prompt_fingerprint(text, ctx.key))
+        record.setdefault("template_fingerprint", template_fingerprint(text, ctx.key))
+        record.setdefault("prompt_chars", len(text))
+        if len(text) <= ctx.max_prompt_chars:
+            record.setdefault("prompt_text", text)
+    if transcript.system_text is not None:
+        record.setdefault("system_fingerprint", system_fingerprint(transcript.system_text, ctx.key))
+
+
+def store_mapped(ingestor: Ingestor, mapped: Mapped) -> BatchResult:
+    """Validate and store the mapped records; errors carry the index of the source item."""
+    result = BatchResult()
+    if mapped.records:
+        result = ingestor.records(orjson.dumps(mapped.records), "json")
+        for error in result.errors:
+            error_at = mapped.sources[error.index]
+            mapped.errors.append(ItemError(error_at, error.field, error.message))
+    result.errors = sorted(mapped.errors, key=lambda e: e.index)
+    result.rejected = len(result.errors)
+    return result

@@ -1,0 +1,193 @@
+"""OTLP/HTTP trace export requests (protobuf or JSON) to plain spans, and OTLP answers.
+
+Both encodings are parsed into the same ``ExportTraceServiceRequest`` message, so one
+walker reads them. OTLP/JSON differs from protobuf's canonical JSON in one way that
+matters: trace and span ids are hex, not base64 (OTLP specification, "JSON Protobuf
+Encoding"), so they are converted before ``ParseDict``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+from google.rpc import status_pb2
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTracePartialSuccess,
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import Status
+
+from detector.errors import BadBatchError, UnsupportedMediaError
+
+Encoding = Literal["protobuf", "json"]
+
+_MEDIA: dict[str, Encoding] = {
+    "application/x-protobuf": "protobuf",
+    "application/protobuf": "protobuf",
+    "application/json": "json",
+}
+_ID_BYTES = {"traceId": 16, "spanId": 8, "parentSpanId": 8}
+# google.rpc.Code INVALID_ARGUMENT, the code OTLP asks for with a 400 answer.
+_INVALID_ARGUMENT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SpanView:
+    """One span with its resource's attributes, ids in hex and times in nanoseconds."""
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+    name: str
+    start_ns: int
+    end_ns: int
+    error: bool
+    attributes: dict[str, Any]
+    resource: dict[str, Any]
+
+
+def encoding_of(content_type: str | None) -> Encoding:
+    """The OTLP encoding named by Content-Type (the exporters always send one)."""
+    essence = (content_type or "").split(";", 1)[0].strip().lower()
+    try:
+        return _MEDIA[essence]
+    except KeyError:
+        raise UnsupportedMediaError(
+            f"Content-Type: {essence or 'none'!r} is not accepted on /v1/traces; "
+            "use application/x-protobuf or application/json (OTLP/HTTP)"
+        ) from None
+
+
+def parse_request(body: bytes, encoding: Encoding) -> ExportTraceServiceRequest:
+    """The export request in ``body``; ``BadBatchError`` naming what is wrong otherwise."""
+    request = ExportTraceServiceRequest()
+    if encoding == "protobuf":
+        try:
+            request.ParseFromString(body)
+        except DecodeError as exc:
+            raise BadBatchError(f"body: not a protobuf ExportTraceServiceRequest ({exc})") from None
+        return request
+    try:
+        document = orjson.loads(body or b"{}")
+    except orjson.JSONDecodeError as exc:
+        raise BadBatchError(f"body: not valid JSON ({exc})") from None
+    if not isinstance(document, dict):
+        raise BadBatchError("body: an OTLP/JSON ExportTraceServiceRequest must be an object")
+    _hex_ids_to_base64(document)
+    try:
+        json_format.ParseDict(document, request, ignore_unknown_fields=True)
+    except json_format.ParseError as exc:
+        raise BadBatchError(f"body: not an OTLP ExportTraceServiceRequest ({exc})") from None
+    return request
+
+
+def _hex_ids_to_base64(document: dict[str, Any]) -> None:
+    for r, resource_spans in enumerate(_list(document, "resourceSpans", "resource_spans")):
+        for s, scope_spans in enumerate(_list(resource_spans, "scopeSpans", "scope_spans")):
+            for i, span in enumerate(_list(scope_spans, "spans", "spans")):
+                where = f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]"
+                for name, size in _ID_BYTES.items():
+                    for key in (name, _snake(name)):
+                        if key in span:
+                            span[key] = _hex_to_base64(span[key], size, f"{where}.{name}")
+
+
+def _list(parent: Any, camel: str, snake: str) -> list[Any]:
+    if not isinstance(parent, dict):
+        return []
+    value = parent.get(camel, parent.get(snake))
+    return value if isinstance(value, list) else []
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def _hex_to_base64(value: Any, size: int, where: str) -> str:
+    if value in ("", None) and where.endswith("parentSpanId"):
+        return ""
+    try:
+        raw = bytes.fromhex(value) if isinstance(value, str) else b""
+    except ValueError:
+        raw = b""
+    if len(raw) != size:
+        raise BadBatchError(f"{where}: {str(value)[:40]!r} is not {2 * size} hex digits")
+    return base64.b64encode(raw).decode()
+
+
+def spans_of(request: ExportTraceServiceRequest) -> list[SpanView]:
+    """Every span of the request, in order, with its resource attributes beside it."""
+    spans: list[SpanView] = []
+    for resource_spans in request.resource_spans:
+        resource = attributes_of(resource_spans.resource.attributes)
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                spans.append(
+                    SpanView(
+                        trace_id=binascii.hexlify(span.trace_id).decode(),
+                        span_id=binascii.hexlify(span.span_id).decode(),
+                        parent_span_id=binascii.hexlify(span.parent_span_id).decode(),
+                        name=span.name,
+                        start_ns=span.start_time_unix_nano,
+                        end_ns=span.end_time_unix_nano,
+                        error=span.status.code == Status.STATUS_CODE_ERROR,
+                        attributes=attributes_of(span.attributes),
+                        resource=resource,
+                    )
+                )
+    return spans
+
+
+def attributes_of(pairs: Any) -> dict[str, Any]:
+    """OTLP key-value pairs as a dict of plain Python values."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        assert isinstance(pair, KeyValue)
+        out[pair.key] = value_of(pair.value)
+    return out
+
+
+def value_of(value: AnyValue) -> Any:
+    kind = value.WhichOneof("value")
+    if kind is None:
+        return None
+    if kind == "array_value":
+        return [value_of(item) for item in value.array_value.values]
+    if kind == "kvlist_value":
+        return attributes_of(value.kvlist_value.values)
+    if kind == "bytes_value":
+        return value.bytes_value.hex()
+    return getattr(value, kind)
+
+
+def answer(encoding: Encoding, rejected: int, message: str) -> tuple[bytes, str]:
+    """An ``ExportTraceServiceResponse`` body and its content type.
+
+    ``partial_success`` is left unset when nothing was rejected, as the specification asks.
+    """
+    response = ExportTraceServiceResponse()
+    if rejected:
+        response.partial_success.CopyFrom(
+            ExportTracePartialSuccess(rejected_spans=rejected, error_message=message)
+        )
+    if encoding == "protobuf":
+        return response.SerializeToString(), "application/x-protobuf"
+    return orjson.dumps(json_format.MessageToDict(response)), "application/json"
+
+
+def error_answer(encoding: Encoding, message: str) -> tuple[bytes, str]:
+    """A ``google.rpc.Status`` body for a request refused as a whole."""
+    if encoding == "protobuf":
+        status = status_pb2.Status(code=_INVALID_ARGUMENT, message=message)
+        return status.SerializeToString(), "application/x-protobuf"
+    # "detail" too, so that JSON clients of the other endpoints read it the same way.
+    body = {"code": _INVALID_ARGUMENT, "message": message, "detail": message}
+    return orjson.dumps(body), "application/json"

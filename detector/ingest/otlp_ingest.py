@@ -1,0 +1,46 @@
+"""``POST /v1/traces``: an OTLP export request through the common ingest path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from detector.ingest.body import decompress
+from detector.ingest.mapped import MapContext, store_mapped
+from detector.ingest.otlp import Encoding, parse_request, spans_of
+from detector.ingest.otlp_genai import map_spans
+from detector.ingest.service import BatchResult, Ingestor
+
+# How many rejected spans partialSuccess.error_message describes; the count is exact.
+_SHOWN_ERRORS = 5
+
+
+@dataclass(slots=True)
+class TracesResult:
+    """The batch answer, the spans seen, and tool spans that had no call to fold into."""
+
+    batch: BatchResult
+    spans: int
+    orphan_tool_spans: int
+    error_message: str
+
+
+def ingest_traces(
+    ingestor: Ingestor,
+    body: bytes,
+    encoding: Encoding,
+    content_encoding: str | None,
+    ctx: MapContext,
+) -> TracesResult:
+    raw = decompress(body, content_encoding, max_bytes=ingestor.max_body_bytes)
+    spans = spans_of(parse_request(raw, encoding))
+    mapped, orphans = map_spans(spans, ctx)
+    batch = store_mapped(ingestor, mapped)
+    described = [
+        f"span {spans[e.index].span_id} (trace {spans[e.index].trace_id}): {e.message}"
+        for e in batch.errors[:_SHOWN_ERRORS]
+    ]
+    if len(batch.errors) > _SHOWN_ERRORS:
+        described.append(f"and {len(batch.errors) - _SHOWN_ERRORS} more")
+    return TracesResult(
+        batch=batch, spans=len(spans), orphan_tool_spans=orphans, error_message="; ".join(described)
+    )

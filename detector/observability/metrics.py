@@ -1,0 +1,67 @@
+"""Per-process metrics: HTTP traffic, ingest outcomes, pipeline window times.
+
+These live in one module-level registry, so every app in a process shares them and
+they count from process start. With ``detector serve --workers N`` each worker
+counts its own traffic, and a scrape sees the worker that answered it: sum them with
+``sum by (...)`` across scrapes of each worker, or read the store-derived totals
+(``store_metrics``), which are the same whichever worker answers.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
+
+from detector.ingest.service import BatchResult
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+
+INGEST_ITEMS = Counter(
+    "detector_ingest_items",
+    "Items received on an ingest endpoint, by outcome (accepted, duplicate, rejected).",
+    ["endpoint", "outcome"],
+    registry=REGISTRY,
+)
+HTTP_REQUESTS = Counter(
+    "detector_http_requests",
+    "HTTP requests answered, by method, route template and status code.",
+    ["method", "route", "status"],
+    registry=REGISTRY,
+)
+HTTP_SECONDS = Histogram(
+    "detector_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template.",
+    ["route"],
+    registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+WINDOW_SECONDS = Histogram(
+    "detector_pipeline_window_seconds",
+    "Wall-clock time to process one closed event-time window (features to cases).",
+    registry=REGISTRY,
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
+)
+ORPHAN_TOOL_SPANS = Counter(
+    "detector_otlp_orphan_tool_spans",
+    "execute_tool spans whose model call was not in the same export request.",
+    registry=REGISTRY,
+)
+
+
+def count_batch(endpoint: str, result: BatchResult) -> None:
+    """Count one answered ingest batch."""
+    INGEST_ITEMS.labels(endpoint, "accepted").inc(result.accepted)
+    INGEST_ITEMS.labels(endpoint, "duplicate").inc(result.duplicates)
+    INGEST_ITEMS.labels(endpoint, "rejected").inc(result.rejected)
+
+
+def observe_window(seconds: float) -> None:
+    """The pipeline calls this once per closed window, with its processing time."""
+    WINDOW_SECONDS.observe(seconds)
