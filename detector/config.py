@@ -53,6 +53,16 @@ class Settings(BaseSettings):
     # as JSON, e.g. DETECTOR_MODEL_RELEASES='{"claude-opus-4-6": "2026-02-05"}'.
     model_releases: dict[str, str] = Field(default_factory=dict)
 
+    # Detection pipeline (docs/detection.md). Embedded: a thread of `detector serve`
+    # runs it; off when a separate `detector worker` process does.
+    pipeline_embedded: bool = True
+    pipeline_window_seconds: int = Field(default=3600, ge=60)
+    pipeline_lateness_seconds: int = Field(default=7200, ge=0)
+    pipeline_tick_windows: int = Field(default=3, ge=1)
+    pipeline_threshold: float = Field(default=0.7, gt=0, lt=1)
+    pipeline_checkpoint_seconds: float = Field(default=30.0, gt=0)
+    pipeline_poll_seconds: float = Field(default=1.0, gt=0)
+
     @field_validator("api_tokens", mode="before")
     @classmethod
     def _split_tokens(cls, value: object) -> object:

@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 
 from detector.api.deps import AppState
 from detector.api.responses import JSONBytes
+from detector.api.routes import cases as cases_route
 from detector.api.routes import health, ingest, pipeline
 from detector.config import Settings, get_settings
 from detector.errors import (
@@ -20,6 +22,8 @@ from detector.errors import (
     UnsupportedMediaError,
 )
 from detector.ingest.service import Ingestor
+from detector.pipeline.runner import BackgroundWorker
+from detector.pipeline.service import make_runner
 from detector.store.db import make_engine
 
 log = logging.getLogger("detector.api")
@@ -31,12 +35,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.resolved_database_url)
 
+    runner = make_runner(engine, settings)
+    worker = BackgroundWorker(runner, interval=settings.pipeline_poll_seconds)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.pipeline_embedded:
+            worker.start()
         yield
+        if settings.pipeline_embedded:
+            await run_in_threadpool(worker.stop)
         engine.dispose()
 
     app = FastAPI(title="distillation-detector", version="0.1.0", lifespan=lifespan)
+    app.state.pipeline = runner
     app.state.detector = AppState(
         settings=settings, engine=engine, ingestor=Ingestor(engine, settings)
     )
@@ -64,5 +76,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(pipeline.router)
+    app.include_router(cases_route.router)
 
     return app
