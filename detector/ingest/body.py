@@ -35,7 +35,11 @@ def media_of(content_type: str | None) -> Media:
 
 
 def decompress(body: bytes, encoding: str | None, *, max_bytes: int) -> bytes:
-    """Undo Content-Encoding, refusing to expand past ``max_bytes`` (gzip bombs)."""
+    """Undo Content-Encoding, refusing to expand past ``max_bytes`` (gzip bombs).
+
+    A gzip body may hold several members one after another (what ``cat a.gz b.gz``
+    or a shipper that appends to a compressed buffer produces); every one is read.
+    """
     coding = (encoding or "identity").strip().lower()
     if coding in ("identity", ""):
         return body
@@ -43,16 +47,26 @@ def decompress(body: bytes, encoding: str | None, *, max_bytes: int) -> bytes:
         raise UnsupportedMediaError(
             f"Content-Encoding: {coding!r} is not accepted; use gzip or identity"
         )
-    inflater = zlib.decompressobj(wbits=31)
-    try:
-        out = inflater.decompress(body, max_bytes + 1)
-    except zlib.error as exc:
-        raise BadBatchError(f"body: not valid gzip ({exc})") from None
-    if len(out) > max_bytes or inflater.unconsumed_tail:
-        raise PayloadTooLargeError(f"body: over the limit of {max_bytes} bytes once decompressed")
-    if not inflater.eof:
-        raise BadBatchError("body: gzip stream is truncated")
-    return out
+    parts: list[bytes] = []
+    size = 0
+    rest = body
+    while True:
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            part = inflater.decompress(rest, max_bytes + 1 - size)
+        except zlib.error as exc:
+            raise BadBatchError(f"body: not valid gzip ({exc})") from None
+        size += len(part)
+        if size > max_bytes or inflater.unconsumed_tail:
+            raise PayloadTooLargeError(
+                f"body: over the limit of {max_bytes} bytes once decompressed"
+            )
+        if not inflater.eof:
+            raise BadBatchError("body: gzip stream is truncated")
+        parts.append(part)
+        rest = inflater.unused_data
+        if not rest:
+            return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def ndjson_lines(body: bytes) -> list[bytes]:

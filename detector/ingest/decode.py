@@ -21,7 +21,9 @@ from detector.ingest.body import Media, as_json_array, ndjson_lines
 
 T = TypeVar("T", bound=msgspec.Struct)
 
-_AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+# msgspec ends a message with "- at `$.field[0]`", or "- at `key` in `$.field`"
+# when a mapping key broke the rule.
+_AT = re.compile(r" - at (?P<key>`key` in )?`\$(?P<path>[^`]*)`$")
 _MISSING = re.compile(r"Object missing required field `(?P<name>[^`]+)`")
 _TOP = re.compile(r"^\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
 _ENUM = re.compile(r"^Invalid enum value (?P<value>.*)$")
@@ -82,9 +84,14 @@ def decode_batch(
         lines = ndjson_lines(body)
         _check_count(len(lines), max_items)
         try:
-            return _all_valid(many.decode(as_json_array(lines)))
+            items = many.decode(as_json_array(lines))
         except (msgspec.ValidationError, msgspec.DecodeError):
             return _one_by_one(lines, one, choices or {})
+        if len(items) != len(lines):
+            # A line held several values ("{...},{...}"): not NDJSON, and it would
+            # slip past the count limit. Line by line, such a line is an error.
+            return _one_by_one(lines, one, choices or {})
+        return _all_valid(items)
     head = body.lstrip()[:1]
     try:
         if head == b"[":
@@ -116,6 +123,10 @@ def _raw_items(
     except msgspec.ValidationError:
         # An object without a "records" array is taken as one item.
         return [body]
+    except msgspec.DecodeError as exc:
+        # The typed decode stops at the first invalid item, before it sees that
+        # the JSON itself is broken further on (trailing bytes, say).
+        raise BadBatchError(f"body: not valid JSON ({exc})") from None
 
 
 def _check_count(count: int, max_items: int) -> None:
@@ -158,6 +169,8 @@ def item_error(
     top = _TOP.match(path)
     name = top["name"] if top else "record"
     where = path.lstrip(".") or "record"
+    if at and at["key"]:
+        where += " (a key)"
     enum = _ENUM.match(rule)
     if enum and name in choices:
         allowed = ", ".join(choices[name])
