@@ -9,9 +9,9 @@ from sqlalchemy import Engine
 
 from detector.config import Settings
 from detector.ingest.body import Media, decompress
-from detector.ingest.decode import ItemError, decode_batch
+from detector.ingest.decode import Decoded, ItemError, decode_batch
 from detector.ingest.normalise import apply, normalise_account, normalise_record
-from detector.schema import REASONING_MODES, Limits
+from detector.schema import REASONING_MODES, Account, Limits, Record
 from detector.schema.accounts import account_type
 from detector.schema.records import record_type
 from detector.store.accounts import upsert_accounts
@@ -41,6 +41,32 @@ class BatchResult:
         }
 
 
+def validate_records(
+    raw: bytes,
+    media: Media,
+    limits: Limits,
+    *,
+    fingerprint_key: bytes,
+    keep_prompt_text: bool = False,
+) -> Decoded[Record]:
+    """Decoded, checked and normalised records of an uncompressed body; no I/O."""
+    decoded = decode_batch(
+        raw,
+        media,
+        record_type(limits),
+        max_items=limits.max_records_per_batch,
+        choices=_CHOICES,
+    )
+    normalise = partial(normalise_record, key=fingerprint_key, keep_prompt_text=keep_prompt_text)
+    return apply(decoded, normalise)
+
+
+def validate_accounts(raw: bytes, media: Media, limits: Limits) -> Decoded[Account]:
+    """Decoded and checked accounts of an uncompressed body; no I/O."""
+    decoded = decode_batch(raw, media, account_type(limits), max_items=limits.max_records_per_batch)
+    return apply(decoded, normalise_account)
+
+
 class Ingestor:
     """Validates and stores batches. Thread-safe: it holds no per-batch state."""
 
@@ -48,22 +74,18 @@ class Ingestor:
         self.engine = engine
         self.limits = Limits.from_settings(settings)
         self.max_body_bytes = settings.max_body_bytes
-        self._normalise = partial(
-            normalise_record,
-            key=settings.fingerprint_key.get_secret_value().encode(),
-            keep_prompt_text=settings.keep_prompt_text,
-        )
+        self._key = settings.fingerprint_key.get_secret_value().encode()
+        self._keep_prompt_text = settings.keep_prompt_text
 
     def records(self, body: bytes, media: Media, encoding: str | None = None) -> BatchResult:
         raw = decompress(body, encoding, max_bytes=self.max_body_bytes)
-        decoded = decode_batch(
+        decoded = validate_records(
             raw,
             media,
-            record_type(self.limits),
-            max_items=self.limits.max_records_per_batch,
-            choices=_CHOICES,
+            self.limits,
+            fingerprint_key=self._key,
+            keep_prompt_text=self._keep_prompt_text,
         )
-        apply(decoded, self._normalise)
         with write_transaction(self.engine) as conn:
             appended, _ = append_records(conn, records=decoded.items, rejected=len(decoded.errors))
         return BatchResult(
@@ -75,13 +97,7 @@ class Ingestor:
 
     def accounts(self, body: bytes, media: Media, encoding: str | None = None) -> BatchResult:
         raw = decompress(body, encoding, max_bytes=self.max_body_bytes)
-        decoded = decode_batch(
-            raw,
-            media,
-            account_type(self.limits),
-            max_items=self.limits.max_records_per_batch,
-        )
-        apply(decoded, normalise_account)
+        decoded = validate_accounts(raw, media, self.limits)
         with write_transaction(self.engine) as conn:
             written = upsert_accounts(conn, accounts=decoded.items)
         return BatchResult(
