@@ -65,7 +65,7 @@ def serve_in_thread(settings: Settings, *, ready_path: str = "/readyz") -> Itera
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, path=ready_path)
-        yield LiveServer(url=url, token=settings.token_values()[0])
+        yield LiveServer(url=url, token=next(iter(settings.token_values()), ""))
     finally:
         server.should_exit = True
         thread.join(timeout=10)
