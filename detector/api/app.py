@@ -13,6 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from detector.api.deps import AppState
 from detector.api.responses import JSONBytes
 from detector.api.routes import cases as cases_route
+from detector.api.routes import litellm as litellm_route
+from detector.api.routes import metrics as metrics_route
+from detector.api.routes import traces as traces_route
 from detector.api.routes import health, ingest, pipeline
 from detector.config import Settings, get_settings
 from detector.errors import (
@@ -22,6 +25,7 @@ from detector.errors import (
     UnsupportedMediaError,
 )
 from detector.ingest.service import Ingestor
+from detector.observability.middleware import RequestContextMiddleware
 from detector.pipeline.runner import BackgroundWorker
 from detector.pipeline.service import make_runner
 from detector.store.db import make_engine
@@ -77,5 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ingest.router)
     app.include_router(pipeline.router)
     app.include_router(cases_route.router)
+    app.include_router(traces_route.router)
+    app.include_router(litellm_route.router)
+    app.include_router(metrics_route.router)
+    app.add_middleware(RequestContextMiddleware)
 
     return app

@@ -1,0 +1,234 @@
+"""LiteLLM's ``StandardLoggingPayload`` to canonical records (``POST /v1/litellm``).
+
+The payload is what LiteLLM's ``generic_api`` callback posts, one object a call
+(``litellm/types/utils.py``). Its ``log_format`` may be ``json_array`` (the default),
+``ndjson`` or ``single``, and the callback labels all three ``application/json``, so
+the body's form is read from the body itself. The field mapping is in
+docs/ingest-formats.md.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+import orjson
+
+from detector.errors import BadBatchError, PayloadTooLargeError
+from detector.ingest.body import decompress, ndjson_lines
+from detector.ingest.decode import ItemError
+from detector.ingest.mapped import (
+    ATTRIBUTE_CHARS,
+    MapContext,
+    MapError,
+    Mapped,
+    add_transcript,
+    store_mapped,
+)
+from detector.ingest.messages import read_input, tool_calls_of, tool_names_of
+from detector.ingest.service import BatchResult, Ingestor
+from detector.schema import REASONING_MODES, Record
+
+_FIELDS = frozenset(Record.__struct_fields__)
+# LiteLLM call types (``CallTypes``) to GenAI operation names; the async twins
+# (``acompletion``) are folded onto their sync names first.
+_OPERATIONS = {
+    "completion": "chat",
+    "responses": "chat",
+    "anthropic_messages": "chat",
+    "generate_content": "generate_content",
+    "text_completion": "text_completion",
+    "embedding": "embeddings",
+}
+# reasoning_effort values outside the contract's set, mapped onto its nearest member.
+_EFFORT = {"minimal": "low", "xhigh": "high", "disable": "none"}
+_KEPT = ("trace_id", "session_id", "model_group", "call_type", "cache_hit", "response_cost")
+
+
+def ingest_litellm(
+    ingestor: Ingestor, body: bytes, content_encoding: str | None, ctx: MapContext
+) -> BatchResult:
+    """Map, validate and store a ``generic_api`` callback body; errors index the payloads."""
+    raw = decompress(body, content_encoding, max_bytes=ingestor.max_body_bytes)
+    items = split_payloads(raw, max_items=ingestor.limits.max_records_per_batch)
+    return store_mapped(ingestor, map_payloads(items, ctx))
+
+
+def split_payloads(body: bytes, *, max_items: int) -> list[Any]:
+    """The payload objects of a body: a JSON array, one object, or NDJSON lines."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        document = None
+        lines = ndjson_lines(body)
+        if len(lines) < 2:
+            raise BadBatchError(
+                "body: not a JSON array, a JSON object or NDJSON of StandardLoggingPayload"
+            ) from None
+        items: list[Any] = []
+        for number, line in enumerate(lines):
+            try:
+                items.append(orjson.loads(line))
+            except orjson.JSONDecodeError as exc:
+                # One unreadable line is this item's error, not the batch's.
+                items.append(_Unreadable(f"payload: line {number + 1} is not valid JSON ({exc})"))
+    else:
+        items = document if isinstance(document, list) else [document]
+    if len(items) > max_items:
+        raise PayloadTooLargeError(
+            f"payloads: {len(items)} in one batch is over the limit of {max_items}"
+        )
+    return items
+
+
+class _Unreadable:
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def map_payloads(items: list[Any], ctx: MapContext) -> Mapped:
+    mapped = Mapped()
+    for index, item in enumerate(items):
+        try:
+            if isinstance(item, _Unreadable):
+                raise MapError("payload", item.message)
+            if not isinstance(item, dict):
+                raise MapError("payload", "payload: must be a StandardLoggingPayload object")
+            mapped.add(index, payload_record(item, ctx))
+        except MapError as exc:
+            mapped.errors.append(ItemError(index, exc.field, str(exc)))
+    return mapped
+
+
+def payload_record(payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
+    """The canonical record (as a dict) of one ``StandardLoggingPayload``."""
+    metadata = _dict(payload.get("metadata"))
+    params = _dict(payload.get("model_parameters"))
+    # Request metadata naming record fields sets them directly (e.g. account_id, channel).
+    record: dict[str, Any] = {}
+    for source in (metadata.get("requester_metadata"), metadata.get("spend_logs_metadata")):
+        for name, value in _dict(source).items():
+            if name in _FIELDS and value is not None:
+                record[name] = value
+    call_id = payload.get("litellm_call_id") or payload.get("id")
+    if not call_id:
+        raise MapError("event_id", "event_id: the payload has neither litellm_call_id nor id")
+    record.setdefault("event_id", f"litellm-{call_id}")
+    _set(record, "ts_start", payload.get("startTime"))
+    _set(record, "ts_end", payload.get("endTime"))
+    end_user = payload.get("end_user") or metadata.get("user_api_key_end_user_id")
+    account = (
+        metadata.get("user_api_key_team_id")
+        or metadata.get("user_api_key_user_id")
+        or end_user
+        or params.get("user")
+    )
+    _set(record, "account_id", account)
+    if "account_id" not in record:
+        raise MapError(
+            "account_id",
+            "account_id: required; set metadata.spend_logs_metadata.account_id, use a team "
+            "or user key, or pass user= on the call",
+        )
+    _set(record, "request_model", payload.get("model") or payload.get("model_group"))
+    _set(record, "org_id", metadata.get("user_api_key_org_id"))
+    _set(record, "api_key_id", metadata.get("user_api_key_hash"))
+    if end_user and end_user != record["account_id"]:
+        _set(record, "end_user_id", end_user)
+    _set(record, "provider", payload.get("custom_llm_provider"))
+    _set(record, "user_agent", payload.get("user_agent") or metadata.get("user_agent"))
+    _client_ip(record, payload.get("requester_ip_address") or metadata.get("requester_ip_address"))
+    _set(record, "operation", _operation(payload.get("call_type")))
+    _set(record, "stream", payload.get("stream"))
+    if payload.get("status") == "failure":
+        record.setdefault("status", "error")
+        _http_status(record, payload.get("error_information"))
+    _usage(record, payload, metadata)
+    _set(record, "reasoning_mode", _reasoning_mode(params))
+    tools = tool_names_of(params.get("tools") or params.get("functions"))
+    if tools:
+        record.setdefault("tool_names", tools)
+    response = _dict(payload.get("response"))
+    choices = [c for c in response.get("choices") or () if isinstance(c, dict)]
+    calls = tool_calls_of([_dict(choice.get("message")) for choice in choices])
+    if calls:
+        record.setdefault("response_tool_call_names", calls)
+    if choices:
+        _set(record, "finish_reason", choices[0].get("finish_reason"))
+    add_transcript(record, read_input(payload.get("messages")), ctx)
+    kept = {
+        f"litellm.{name}": str(payload[name])[:ATTRIBUTE_CHARS]
+        for name in _KEPT
+        if payload.get(name) not in (None, "")
+    }
+    if kept:
+        record.setdefault("attributes", kept)
+    return record
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _set(record: dict[str, Any], field: str, value: Any) -> None:
+    if field not in record and value is not None and value != "":
+        record[field] = value
+
+
+def _client_ip(record: dict[str, Any], address: Any) -> None:
+    if isinstance(address, str):
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            return
+        _set(record, "client_ip", address)
+
+
+def _operation(call_type: Any) -> str | None:
+    if not isinstance(call_type, str) or not call_type:
+        return None
+    name = call_type.removeprefix("a") if call_type.removeprefix("a") in _OPERATIONS else call_type
+    return _OPERATIONS.get(name, name)
+
+
+def _http_status(record: dict[str, Any], error: Any) -> None:
+    code = _dict(error).get("error_code")
+    if isinstance(code, str) and code.isdigit() and 100 <= int(code) <= 599:
+        _set(record, "http_status", int(code))
+    elif isinstance(code, int) and 100 <= code <= 599:
+        _set(record, "http_status", code)
+
+
+def _usage(record: dict[str, Any], payload: dict[str, Any], metadata: dict[str, Any]) -> None:
+    usage = (
+        _dict(metadata.get("usage_object"))
+        or _dict(_dict(payload.get("hidden_params")).get("usage_object"))
+        or _dict(_dict(payload.get("response")).get("usage"))
+    )
+    _set(record, "input_tokens", payload.get("prompt_tokens", usage.get("prompt_tokens")))
+    _set(record, "output_tokens", payload.get("completion_tokens", usage.get("completion_tokens")))
+    cached = _dict(usage.get("prompt_tokens_details")).get("cached_tokens") or usage.get(
+        "cache_read_input_tokens"
+    )
+    _set(record, "cache_read_input_tokens", cached or None)
+    reasoning = _dict(usage.get("completion_tokens_details")).get("reasoning_tokens")
+    _set(record, "reasoning_output_tokens", reasoning or None)
+    total, cached = record.get("input_tokens"), record.get("cache_read_input_tokens")
+    if isinstance(total, int) and isinstance(cached, int) and cached > total:
+        # Providers that report cache reads apart (Anthropic): the whole includes them.
+        record["input_tokens"] = total + cached
+
+
+def _reasoning_mode(params: dict[str, Any]) -> str | None:
+    effort = params.get("reasoning_effort")
+    if isinstance(effort, dict):
+        effort = effort.get("effort")
+    if isinstance(effort, str):
+        effort = _EFFORT.get(effort, effort)
+        return effort if effort in REASONING_MODES else None
+    thinking = _dict(params.get("thinking")).get("type")
+    if thinking in ("enabled", "adaptive"):
+        return str(thinking)
+    if thinking == "disabled":
+        return "none"
+    return None
