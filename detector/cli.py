@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--accounts", action="store_true", help="the files hold accounts")
     ingest.add_argument("--batch-size", type=int, default=5000)
     ingest.set_defaults(run=_ingest)
+
+    reviewer = commands.add_parser("reviewer", help="dashboard reviewer accounts")
+    _reviewer_commands(reviewer.add_subparsers(required=True))
     return parser
 
 
@@ -117,6 +120,99 @@ def _ingest(args: argparse.Namespace) -> int:
                 progress.update(result.accepted + result.duplicates + result.rejected)
     print(f"accepted {total.accepted}, duplicates {total.duplicates}, rejected {total.rejected}")
     return 0 if total.rejected == 0 else 2
+
+
+def _reviewer_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for name, help_text in (
+        ("add", "create a reviewer (asks for the password)"),
+        ("passwd", "set a reviewer's password; signs their browsers out"),
+        ("disable", "stop a reviewer from signing in; signs their browsers out"),
+    ):
+        command = sub.add_parser(name, help=help_text)
+        command.add_argument("username")
+        if name != "disable":
+            command.add_argument(
+                "--password-stdin", action="store_true", help="read the password from stdin"
+            )
+        command.set_defaults(run=_reviewer, action=name)
+    listing = sub.add_parser("list", help="list reviewers")
+    listing.set_defaults(run=_reviewer, action="list", username="")
+
+
+def _reviewer(args: argparse.Namespace) -> int:
+    import getpass
+    from datetime import UTC, datetime
+
+    from detector.dashboard.passwords import check_strength, hash_password
+    from detector.store import reviews
+    from detector.store.db import make_engine, write_transaction
+
+    engine = make_engine(get_settings().resolved_database_url)
+    if args.action == "list":
+        with engine.connect() as conn:
+            for username, active, created in reviews.list_reviewers(conn):
+                print(f"{username}\t{'active' if active else 'disabled'}\t{created:%Y-%m-%d}")
+        return 0
+    with write_transaction(engine) as conn:
+        if args.action == "disable":
+            reviews.disable_reviewer(conn, username=args.username)
+            print(f"disabled {args.username}")
+            return 0
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"password for {args.username}: ")
+        if getpass.getpass("again: ") != password:
+            print("detector: the passwords differ", file=sys.stderr)
+            return 1
+    try:
+        check_strength(password)
+    except ValueError as exc:
+        print(f"detector: {exc}", file=sys.stderr)
+        return 1
+    hashed = hash_password(password)
+    with write_transaction(engine) as conn:
+        if args.action == "add":
+            reviews.add_reviewer(
+                conn, username=args.username, password_hash=hashed, now=datetime.now(UTC)
+            )
+        else:
+            reviews.set_password(conn, username=args.username, password_hash=hashed)
+    print(f"{'created' if args.action == 'add' else 'updated'} {args.username}")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from detector.pipeline.service import make_runner
+    from detector.store.db import make_engine
+
+    settings = get_settings()
+    runner = make_runner(make_engine(settings.resolved_database_url), settings)
+    if args.once:
+        stats = runner.run_until_idle(flush=args.flush)
+        runner.release()
+        print(f"processed {stats.records} records ({stats.late} late)")
+        return 0
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    logging.getLogger("detector.pipeline").info("worker %s started", runner.holder)
+    while not stop.is_set():
+        if runner.step().segments == 0:
+            stop.wait(settings.pipeline_poll_seconds)
+    runner.release()
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from detector.pipeline.evaluate import evaluate_scenario
+
+    report = evaluate_scenario(args.scenario, out=args.out, database_url=args.database_url)
+    print(report)
+    return 0
 
 
 def _batches(path: Path, size: int) -> Iterator[tuple[int, bytes]]:

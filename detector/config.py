@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr = SecretStr("")
     webhook_max_attempts: int = Field(default=8, ge=1)
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    # First retry after this many seconds, doubling each time up to five minutes.
+    webhook_backoff_seconds: float = Field(default=1.0, gt=0)
     # Model releases drawn as markers on a case's daily volume: model name → ISO date,
     # as JSON, e.g. DETECTOR_MODEL_RELEASES='{"claude-opus-4-6": "2026-02-05"}'.
     model_releases: dict[str, str] = Field(default_factory=dict)

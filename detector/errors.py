@@ -4,7 +4,9 @@ DetectorError
 ├── BadBatchError           the body as a whole cannot be read (400)
 │   ├── UnsupportedMediaError   content type or encoding not accepted (415)
 │   └── PayloadTooLargeError    body or batch over a configured limit (413)
-└── StoreUnavailableError   the database cannot be reached or is locked (503)
+├── StoreUnavailableError   the database cannot be reached or is locked (503)
+├── NotFoundError           a named case or reviewer does not exist (404)
+└── InvalidRequestError     a well-formed request the core refuses; names field and rule (422)
 """
 
 from __future__ import annotations
@@ -28,3 +30,11 @@ class PayloadTooLargeError(BadBatchError):
 
 class StoreUnavailableError(DetectorError):
     """The store did not take the batch; nothing of it was kept, a retry is safe."""
+
+
+class NotFoundError(DetectorError):
+    """A case, reviewer or other named thing does not exist."""
+
+
+class InvalidRequestError(DetectorError):
+    """A request that parses but breaks a rule, e.g. a snooze date in the past."""

@@ -12,12 +12,14 @@ from fastapi.exceptions import RequestValidationError
 
 from detector.api.deps import AppState
 from detector.api.responses import JSONBytes
+from detector.api.routes import blocklist, decisions, health, ingest, pipeline
 from detector.api.routes import cases as cases_route
 from detector.api.routes import litellm as litellm_route
 from detector.api.routes import metrics as metrics_route
 from detector.api.routes import traces as traces_route
-from detector.api.routes import health, ingest, pipeline
 from detector.config import Settings, get_settings
+from detector.dashboard import mount as mount_dashboard
+from detector.enforcement.webhook import WebhookWorker
 from detector.errors import (
     BadBatchError,
     PayloadTooLargeError,
@@ -39,19 +41,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.resolved_database_url)
 
+    webhooks = WebhookWorker(engine, settings)
+
     runner = make_runner(engine, settings)
     worker = BackgroundWorker(runner, interval=settings.pipeline_poll_seconds)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await webhooks.start()
         if settings.pipeline_embedded:
             worker.start()
         yield
         if settings.pipeline_embedded:
             await run_in_threadpool(worker.stop)
+        await webhooks.stop()
         engine.dispose()
 
-    app = FastAPI(title="distillation-detector", version="0.1.0", lifespan=lifespan)
+    # No public /docs or /openapi.json: only /healthz, /readyz and the sign-in page are
+    # visible without credentials (docs/dashboard.md); CONTRACT.md documents the API.
+    app = FastAPI(
+        title="distillation-detector",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.webhooks = webhooks
     app.state.pipeline = runner
     app.state.detector = AppState(
         settings=settings, engine=engine, ingestor=Ingestor(engine, settings)
@@ -85,5 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(litellm_route.router)
     app.include_router(metrics_route.router)
     app.add_middleware(RequestContextMiddleware)
+    app.include_router(decisions.router)
+    app.include_router(blocklist.router)
+    mount_dashboard(app)
 
     return app

@@ -44,9 +44,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_reviewer_sessions")),
     )
-    op.create_index(
-        op.f("ix_reviewer_sessions_reviewer_id"), "reviewer_sessions", ["reviewer_id"]
-    )
+    op.create_index(op.f("ix_reviewer_sessions_reviewer_id"), "reviewer_sessions", ["reviewer_id"])
     op.create_index(op.f("ix_reviewer_sessions_expires_at"), "reviewer_sessions", ["expires_at"])
     op.create_table(
         "audit_log",

@@ -1,0 +1,58 @@
+"""``POST /v1/cases/{case_id}/decisions`` (CONTRACT.md §5), for tools and scripts.
+
+The dashboard's forms record decisions through the same ``store.reviews.decide``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from detector.api.deps import Authorized, State
+from detector.store.db import write_transaction
+from detector.store.reviews import Decided, decide
+
+router = APIRouter(prefix="/v1", dependencies=[Authorized])
+
+
+class DecisionIn(BaseModel):
+    action: Literal["accept", "watch", "block", "escalate"]
+    note: Annotated[str, Field(max_length=10_000)] = ""
+    # Who decided, as the calling tool knows them; recorded in the audit log.
+    actor: Annotated[str, Field(min_length=1, max_length=256)] = "api"
+
+
+@router.post("/cases/{case_id}/decisions", status_code=201)
+async def post_decision(
+    case_id: str, decision: DecisionIn, state: State, request: Request
+) -> dict[str, object]:
+    """Record a decision on a case; answers once it, its audit entry and its webhook
+    delivery are committed."""
+
+    def write() -> Decided:
+        with write_transaction(state.engine) as conn:
+            return decide(
+                conn,
+                case_id=case_id,
+                action=decision.action,
+                note=decision.note,
+                actor=decision.actor,
+                now=datetime.now(UTC),
+                webhook_url=state.settings.webhook_url,
+            )
+
+    decided = await run_in_threadpool(write)
+    request.app.state.webhooks.nudge()
+    return {
+        "decision_id": decided.decision_id,
+        "case_id": decided.case_id,
+        "action": decided.action,
+        "status": decided.status,
+        "note": decision.note,
+        "actor": decision.actor,
+        "created_at": decided.created_at.isoformat(),
+    }

@@ -1,0 +1,1 @@
+"""The dashboard's pages and form handlers, one module per area."""

@@ -1,0 +1,73 @@
+"""The case queue: open cases by score, opened time or size, filtered and paged."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query
+from fastapi.responses import RedirectResponse, Response
+
+from detector.api.deps import State
+from detector.dashboard.auth import SignedIn
+from detector.dashboard.queries import STATUSES, queue
+from detector.dashboard.web import render
+from detector.store.db import write_transaction
+from detector.store.reviews import mark_regressions, wake_snoozed
+
+router = APIRouter()
+
+Status = Literal["open", "in_review", "snoozed", "closed", "all"]
+Sort = Literal["score", "opened", "size"]
+
+
+@router.get("/", include_in_schema=False)
+def root() -> Response:
+    return RedirectResponse("/dashboard", status_code=303)
+
+
+@router.get("/dashboard")
+def queue_page(
+    state: State,
+    signed: SignedIn,
+    status: Annotated[Status, Query()] = "open",
+    capability: Annotated[str | None, Query(max_length=64)] = None,
+    sort: Annotated[Sort, Query()] = "score",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    # Snoozes that are due and closed cases that came back are settled before the
+    # queue is read, so the reviewer sees them where they now belong.
+    with write_transaction(state.engine) as conn:
+        now = datetime.now(UTC)
+        wake_snoozed(conn, now=now)
+        mark_regressions(conn, now=now)
+    with state.engine.connect() as conn:
+        view = queue(
+            conn,
+            reviewer_id=signed.reviewer.id,
+            status=status,
+            capability=capability or None,
+            sort=sort,
+            page=page,
+        )
+    current = {"status": status, "sort": sort, "capability": capability or "", "page": page}
+
+    def link(**changes: object) -> str:
+        """This view's URL with ``changes``; empty and first-page values left out."""
+        params = {key: value for key, value in {**current, **changes}.items() if value}
+        if params.get("page") == 1:
+            del params["page"]
+        return "/dashboard?" + urlencode(params)
+
+    return render(
+        "queue.html",
+        link=link,
+        reviewer=signed.reviewer,
+        csrf=signed.csrf,
+        view=view,
+        status=status,
+        statuses=STATUSES,
+        capability=capability or "",
+        sort=sort,
+    )

@@ -1,0 +1,1 @@
+"""Enforcement out: the blocklist export and the signed, retried decision webhook."""

@@ -1,0 +1,425 @@
+"""Reviewers, sessions, decisions, snoozes and the audit log.
+
+Keyword-only functions that never commit: the caller owns the unit of work, so a
+decision, its status change, its audit entry and its webhook are one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
+
+from detector.errors import InvalidRequestError, NotFoundError
+from detector.store.pipeline_models import CaseAccountRow, CaseRow, DecisionRow
+from detector.store.review_models import (
+    AuditRow,
+    CaseViewRow,
+    ReviewerRow,
+    ReviewerSessionRow,
+    SnoozeRow,
+    WebhookDeliveryRow,
+)
+
+# What a decision does to the case: accept and block settle it; watch and escalate
+# keep it in review, out of the open queue but not finished.
+STATUS_AFTER = {
+    "accept": "closed",
+    "block": "closed",
+    "watch": "in_review",
+    "escalate": "in_review",
+}
+CLOSING = frozenset(action for action, status in STATUS_AFTER.items() if status == "closed")
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewer:
+    id: int
+    username: str
+
+
+# --- reviewers and sessions -------------------------------------------------------
+
+
+def add_reviewer(conn: Connection, *, username: str, password_hash: str, now: datetime) -> int:
+    found = conn.execute(select(ReviewerRow.id).where(ReviewerRow.username == username)).first()
+    if found is not None:
+        raise InvalidRequestError(f"username: {username!r} already exists")
+    result = conn.execute(
+        insert(ReviewerRow).values(
+            username=username, password_hash=password_hash, active=True, created_at=now
+        )
+    )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def set_password(conn: Connection, *, username: str, password_hash: str) -> None:
+    result = conn.execute(
+        update(ReviewerRow)
+        .where(ReviewerRow.username == username)
+        .values(password_hash=password_hash, active=True)
+    )
+    if result.rowcount == 0:
+        raise NotFoundError(f"username: no reviewer {username!r}")
+    # A new password signs every browser out.
+    conn.execute(
+        delete(ReviewerSessionRow).where(
+            ReviewerSessionRow.reviewer_id.in_(
+                select(ReviewerRow.id).where(ReviewerRow.username == username)
+            )
+        )
+    )
+
+
+def disable_reviewer(conn: Connection, *, username: str) -> None:
+    ids = select(ReviewerRow.id).where(ReviewerRow.username == username)
+    result = conn.execute(
+        update(ReviewerRow).where(ReviewerRow.username == username).values(active=False)
+    )
+    if result.rowcount == 0:
+        raise NotFoundError(f"username: no reviewer {username!r}")
+    conn.execute(delete(ReviewerSessionRow).where(ReviewerSessionRow.reviewer_id.in_(ids)))
+
+
+def list_reviewers(conn: Connection) -> list[tuple[str, bool, datetime]]:
+    rows = conn.execute(
+        select(ReviewerRow.username, ReviewerRow.active, ReviewerRow.created_at).order_by(
+            ReviewerRow.username
+        )
+    )
+    return [(row[0], bool(row[1]), row[2]) for row in rows]
+
+
+def credentials(conn: Connection, *, username: str) -> tuple[Reviewer, str] | None:
+    """The active reviewer of that name and their stored password hash."""
+    row = conn.execute(
+        select(ReviewerRow.id, ReviewerRow.username, ReviewerRow.password_hash).where(
+            ReviewerRow.username == username, ReviewerRow.active.is_(True)
+        )
+    ).first()
+    return None if row is None else (Reviewer(id=row[0], username=row[1]), row[2])
+
+
+def open_session(
+    conn: Connection, *, reviewer_id: int, token_hash: str, now: datetime, expires_at: datetime
+) -> None:
+    # Sign-in is a good moment to forget sessions that expired long ago.
+    conn.execute(delete(ReviewerSessionRow).where(ReviewerSessionRow.expires_at < now))
+    conn.execute(
+        insert(ReviewerSessionRow).values(
+            token_hash=token_hash, reviewer_id=reviewer_id, created_at=now, expires_at=expires_at
+        )
+    )
+
+
+def session_reviewer(conn: Connection, *, token_hash: str, now: datetime) -> Reviewer | None:
+    """The reviewer signed in with that session, if it is live and they are active."""
+    row = conn.execute(
+        select(ReviewerRow.id, ReviewerRow.username)
+        .join(ReviewerSessionRow, ReviewerSessionRow.reviewer_id == ReviewerRow.id)
+        .where(
+            ReviewerSessionRow.token_hash == token_hash,
+            ReviewerSessionRow.expires_at > now,
+            ReviewerRow.active.is_(True),
+        )
+    ).first()
+    return None if row is None else Reviewer(id=row[0], username=row[1])
+
+
+def close_session(conn: Connection, *, token_hash: str) -> None:
+    conn.execute(delete(ReviewerSessionRow).where(ReviewerSessionRow.token_hash == token_hash))
+
+
+# --- decisions, snoozes, reopen ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    decision_id: int
+    case_id: str
+    action: str
+    status: str
+    created_at: datetime
+
+
+def decide(
+    conn: Connection,
+    *,
+    case_id: str,
+    action: str,
+    note: str,
+    actor: str,
+    now: datetime,
+    webhook_url: str | None = None,
+) -> Decided:
+    """Record a decision: the label, the case's new status, the audit entry and, when
+    a webhook is configured, its delivery, all in the caller's transaction."""
+    if action not in STATUS_AFTER:
+        raise InvalidRequestError(f"action: {action!r} is not one of {', '.join(STATUS_AFTER)}")
+    case = _case(conn, case_id)
+    result = conn.execute(
+        insert(DecisionRow).values(
+            case_id=case_id, action=action, note=note, actor=actor, created_at=now
+        )
+    )
+    decision_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    status = STATUS_AFTER[action]
+    conn.execute(
+        update(CaseRow).where(CaseRow.case_id == case_id).values(status=status, updated_at=now)
+    )
+    conn.execute(delete(SnoozeRow).where(SnoozeRow.case_id == case_id))
+    # What the case looked like when it was decided: a regression is measured against it.
+    snapshot = {
+        "decision_id": decision_id,
+        "status": status,
+        "score": case.score,
+        "account_count": case.account_count,
+        "record_count": case.record_count,
+        "last_event_at": _aware(case.last_event_at).isoformat(),
+    }
+    _audit(conn, case_id=case_id, actor=actor, action=action, note=note, detail=snapshot, now=now)
+    if webhook_url:
+        accounts = conn.execute(
+            select(CaseAccountRow.account_id)
+            .where(CaseAccountRow.case_id == case_id)
+            .order_by(CaseAccountRow.account_id)
+        ).scalars()
+        payload = {
+            "event": "decision",
+            "decision_id": decision_id,
+            "case_id": case_id,
+            "action": action,
+            "status": status,
+            "note": note,
+            "actor": actor,
+            "decided_at": now.isoformat(),
+            "score": case.score,
+            "account_ids": list(accounts),
+        }
+        conn.execute(
+            insert(WebhookDeliveryRow).values(
+                decision_id=decision_id,
+                url=webhook_url,
+                payload=orjson.dumps(payload).decode(),
+                state="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    return Decided(decision_id, case_id, action, status, now)
+
+
+def snooze(
+    conn: Connection,
+    *,
+    case_id: str,
+    actor: str,
+    now: datetime,
+    until: datetime | None = None,
+    rise: float | None = None,
+    note: str = "",
+) -> None:
+    """Put a case aside until ``until`` or until its score rises by ``rise``."""
+    if until is None and rise is None:
+        raise InvalidRequestError("snooze: give a date (until) or a score rise (rise), or both")
+    if until is not None and until <= now:
+        raise InvalidRequestError(f"until: {until.isoformat()} is not in the future")
+    if rise is not None and not 0 < rise < 1:
+        raise InvalidRequestError(f"rise: {rise} is not between 0 and 1")
+    case = _case(conn, case_id)
+    wake_above = None if rise is None else min(case.score + rise, 1.0)
+    conn.execute(delete(SnoozeRow).where(SnoozeRow.case_id == case_id))
+    conn.execute(
+        insert(SnoozeRow).values(
+            case_id=case_id, until=until, wake_above=wake_above, actor=actor, created_at=now
+        )
+    )
+    conn.execute(
+        update(CaseRow).where(CaseRow.case_id == case_id).values(status="snoozed", updated_at=now)
+    )
+    detail: dict[str, Any] = {"until": until.isoformat() if until else None}
+    detail["wake_above"] = wake_above
+    _audit(conn, case_id=case_id, actor=actor, action="snooze", note=note, detail=detail, now=now)
+
+
+def reopen(conn: Connection, *, case_id: str, actor: str, now: datetime, note: str = "") -> None:
+    """Send a case back to the open queue; its past decisions stay on record."""
+    case = _case(conn, case_id)
+    conn.execute(delete(SnoozeRow).where(SnoozeRow.case_id == case_id))
+    conn.execute(
+        update(CaseRow).where(CaseRow.case_id == case_id).values(status="open", updated_at=now)
+    )
+    detail = {"from": case.status}
+    _audit(conn, case_id=case_id, actor=actor, action="reopen", note=note, detail=detail, now=now)
+
+
+def wake_snoozed(conn: Connection, *, now: datetime) -> list[str]:
+    """Reopen the snoozed cases whose date has come or whose score has risen."""
+    due = conn.execute(
+        select(SnoozeRow.case_id, SnoozeRow.until, SnoozeRow.wake_above, CaseRow.score)
+        .join(CaseRow, CaseRow.case_id == SnoozeRow.case_id)
+        .where(CaseRow.status == "snoozed")
+    ).all()
+    woken: list[str] = []
+    for case_id, until, wake_above, score in due:
+        by_date = until is not None and _aware(until) <= now
+        by_score = wake_above is not None and score >= wake_above
+        if by_date or by_score:
+            reason = "date reached" if by_date else f"score rose to {score:.2f}"
+            conn.execute(delete(SnoozeRow).where(SnoozeRow.case_id == case_id))
+            conn.execute(
+                update(CaseRow)
+                .where(CaseRow.case_id == case_id)
+                .values(status="open", updated_at=now)
+            )
+            _audit(conn, case_id=case_id, actor="system", action="wake", note=reason, now=now)
+            woken.append(case_id)
+    return woken
+
+
+def mark_regressions(conn: Connection, *, now: datetime) -> list[str]:
+    """Reopen closed cases that came back: new activity after a closing decision.
+
+    A case is regressed when the pipeline has written to it since it was closed and it
+    has grown: more records, or new accounts (a banned hydra account replaced).
+    """
+    closing = (
+        select(AuditRow.case_id, func.max(AuditRow.id).label("last"))
+        .where(AuditRow.action.in_(sorted(CLOSING)))
+        .group_by(AuditRow.case_id)
+        .subquery()
+    )
+    # Only cases written to after their closing decision are candidates; the
+    # comparison runs in the database so a queue of closed cases costs one query.
+    candidates = conn.execute(
+        select(
+            CaseRow.case_id,
+            CaseRow.record_count,
+            CaseRow.account_count,
+            CaseRow.last_event_at,
+            AuditRow.action,
+            AuditRow.detail,
+        )
+        .join(closing, closing.c.case_id == CaseRow.case_id)
+        .join(AuditRow, AuditRow.id == closing.c.last)
+        .where(CaseRow.status == "closed", CaseRow.updated_at > AuditRow.created_at)
+    ).all()
+    regressed: list[str] = []
+    for case_id, records, accounts, last_event_at, action, before in candidates:
+        grew = records > before.get("record_count", records) or accounts > before.get(
+            "account_count", accounts
+        )
+        decided_at = before.get("last_event_at")
+        later = decided_at is None or _aware(last_event_at) > datetime.fromisoformat(decided_at)
+        if grew and later:
+            conn.execute(
+                update(CaseRow)
+                .where(CaseRow.case_id == case_id)
+                .values(status="open", updated_at=now)
+            )
+            detail = {"after": action, "record_count": records, "account_count": accounts}
+            _audit(
+                conn, case_id=case_id, actor="system", action="regressed", detail=detail, now=now
+            )
+            regressed.append(case_id)
+    return regressed
+
+
+def mark_viewed(conn: Connection, *, reviewer_id: int, case_id: str, now: datetime) -> None:
+    conn.execute(
+        delete(CaseViewRow).where(
+            CaseViewRow.reviewer_id == reviewer_id, CaseViewRow.case_id == case_id
+        )
+    )
+    conn.execute(
+        insert(CaseViewRow).values(reviewer_id=reviewer_id, case_id=case_id, viewed_at=now)
+    )
+
+
+# --- audit -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    case_id: str | None
+    actor: str
+    action: str
+    note: str
+    detail: dict[str, Any]
+    created_at: datetime
+
+
+def audit_trail(
+    conn: Connection, *, case_id: str | None = None, limit: int = 200, before_id: int | None = None
+) -> list[AuditEntry]:
+    """Newest first; one case's, or everyone's."""
+    query = select(AuditRow.__table__).order_by(AuditRow.id.desc()).limit(limit)
+    if case_id is not None:
+        query = query.where(AuditRow.case_id == case_id)
+    if before_id is not None:
+        query = query.where(AuditRow.id < before_id)
+    return [_entry(row) for row in conn.execute(query)]
+
+
+def latest_audit(
+    conn: Connection, *, case_id: str, actions: Sequence[str] | frozenset[str]
+) -> AuditEntry | None:
+    row = conn.execute(
+        select(AuditRow.__table__)
+        .where(AuditRow.case_id == case_id, AuditRow.action.in_(list(actions)))
+        .order_by(AuditRow.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else _entry(row)
+
+
+def _entry(row: Row[Any]) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        case_id=row.case_id,
+        actor=row.actor,
+        action=row.action,
+        note=row.note,
+        detail=dict(row.detail or {}),
+        created_at=_aware(row.created_at),
+    )
+
+
+def _audit(
+    conn: Connection,
+    *,
+    case_id: str | None,
+    actor: str,
+    action: str,
+    now: datetime,
+    note: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        insert(AuditRow).values(
+            case_id=case_id,
+            actor=actor,
+            action=action,
+            note=note,
+            detail=detail or {},
+            created_at=now,
+        )
+    )
+
+
+def _case(conn: Connection, case_id: str) -> Row[Any]:
+    case = conn.execute(select(CaseRow.__table__).where(CaseRow.case_id == case_id)).first()
+    if case is None:
+        raise NotFoundError(f"case_id: no case {case_id!r}")
+    return case
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes for aware columns; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
