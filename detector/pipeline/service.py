@@ -21,5 +21,8 @@ def engine_config(settings: Settings) -> EngineConfig:
 def make_runner(db: SqlEngine, settings: Settings) -> PipelineRunner:
     config = engine_config(settings)
     return PipelineRunner(
-        db=db, config=config, checkpoint_seconds=settings.pipeline_checkpoint_seconds
+        db=db,
+        config=config,
+        checkpoint_seconds=settings.pipeline_checkpoint_seconds,
+        chunk_records=settings.pipeline_chunk_records,
     )

@@ -1,0 +1,90 @@
+"""Linkage into components, hub down-weighting, pruning, and stable cluster ids."""
+
+from __future__ import annotations
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from detector.clustering.coherence import prune
+from detector.clustering.identity import ClusterRegistry
+from detector.clustering.linkage import LinkageConfig, components, key_weights
+
+
+def keys(rows: list[tuple[str, str, str]], records: int = 10) -> pl.DataFrame:
+    return pl.DataFrame(
+        [(a, k, v, records) for a, k, v in rows],
+        schema={
+            "account_id": pl.String,
+            "kind": pl.String,
+            "value": pl.String,
+            "records": pl.Int64,
+        },
+        orient="row",
+    )
+
+
+CONFIG = LinkageConfig(hub_share=0.1, hub_min=5)
+
+
+def test_shared_values_link_accounts_transitively() -> None:
+    frame = keys(
+        [
+            ("a", "pay", "p1"),
+            ("b", "pay", "p1"),
+            ("b", "ipua", "net1 | sdk"),
+            ("c", "ipua", "net1 | sdk"),
+            ("d", "pay", "p9"),
+        ]
+    )
+    expected = pl.DataFrame({"account_id": ["a", "b", "c"], "component": ["a", "a", "a"]})
+    assert_frame_equal(components(frame, population=40, config=CONFIG), expected)
+
+
+def test_a_hub_value_does_not_glue_strangers() -> None:
+    # 30 of 40 active accounts behind one NAT with one SDK string: a hub, no link.
+    nat = [(f"u{i:02d}", "ipua", "nat | popular-sdk") for i in range(30)]
+    pair = [("x", "pay", "shared"), ("y", "pay", "shared")]
+    got = components(keys(nat + pair), population=40, config=CONFIG)
+    assert_frame_equal(got, pl.DataFrame({"account_id": ["x", "y"], "component": ["x", "x"]}))
+    weights = key_weights(keys(nat + pair), population=40, config=CONFIG)
+    hub = weights.filter(pl.col("value") == "nat | popular-sdk").row(0, named=True)
+    assert hub["links"] is False and hub["idf"] == 0.0
+    assert weights.filter(pl.col("value") == "shared")["idf"].item() > 0.5
+
+
+def test_weak_kinds_alone_never_link() -> None:
+    frame = keys([("a", "ua", "sdk/1"), ("b", "ua", "sdk/1"), ("a", "sys", "s"), ("b", "sys", "s")])
+    assert components(frame, population=40, config=CONFIG).is_empty()
+
+
+def test_prune_drops_accounts_that_do_not_share_the_clusters_scaffolding() -> None:
+    members = pl.DataFrame(
+        {"account_id": ["c1", "c2", "c3", "r1"], "component": ["c1", "c1", "c1", "c1"]}
+    )
+    profile = keys(
+        [(f"c{i}", "sys", "analyst") for i in (1, 2, 3)]
+        + [(f"c{i}", "channel", "api") for i in (1, 2, 3)]
+        + [("r1", "sys", "own-app"), ("r1", "channel", "api")]
+    )
+    expected = pl.DataFrame({"account_id": ["c1", "c2", "c3"], "component": ["c1", "c1", "c1"]})
+    assert_frame_equal(prune(members, profile), expected)
+
+
+def frame_of(groups: dict[str, list[str]]) -> pl.DataFrame:
+    rows = [(a, label) for label, accounts in groups.items() for a in accounts]
+    return pl.DataFrame(
+        rows, schema={"account_id": pl.String, "component": pl.String}, orient="row"
+    )
+
+
+def test_cluster_identity_is_stable_as_members_join_and_leave() -> None:
+    registry = ClusterRegistry()
+    first = registry.assign(frame_of({"a": ["a", "b", "c"], "x": ["x", "y"]}))
+    assert first == {"a": "K000001", "x": "K000002"}
+    # The campaign grows tenfold and loses one founder; the pair is replaced entirely.
+    grown = [f"n{i:02d}" for i in range(27)] + ["b", "c"]
+    second = registry.assign(frame_of({"b": grown, "p": ["p", "q"]}))
+    assert second == {"b": "K000001", "p": "K000003"}
+    # A split: the larger part keeps the id, the other gets a new one.
+    third = registry.assign(frame_of({"b": grown[:20], "n20": grown[20:]}))
+    assert third["b"] == "K000001" and third["n20"] == "K000004"

@@ -1,0 +1,143 @@
+"""Window aggregates and the running state, on frames small enough to check by hand."""
+
+from __future__ import annotations
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from detector.features.capability import content_flags_from_text
+from detector.features.frames import RECORD_SCHEMA, narrow
+from detector.features.state import empty_accounts, empty_keys, merge_accounts, merge_keys
+from detector.features.windows import aggregate_window
+
+START = 1_767_225_600.0
+
+
+def records(rows: list[dict[str, object]]) -> pl.DataFrame:
+    return narrow(pl.from_dicts(rows, schema=RECORD_SCHEMA))
+
+
+FRAME = records(
+    [
+        {
+            "ts_start": START + 10,
+            "account_id": "a",
+            "request_model": "m1",
+            "client_ip": "203.0.113.9",
+            "user_agent": "sdk/1",
+            "input_tokens": 100,
+            "cache_read_input_tokens": 40,
+            "tool_names": ["bash", "editor"],
+            "prompt_fingerprint": "p1",
+        },
+        {
+            "ts_start": START + 20,
+            "account_id": "a",
+            "request_model": "m2",
+            "client_ip": "203.0.113.200",
+            "user_agent": "sdk/1",
+            "input_tokens": 50,
+            "content_flags": ["cot_elicitation"],
+            "reasoning_mode": "high",
+            "prompt_fingerprint": "p1",
+        },
+        {
+            "ts_start": START + 130,
+            "account_id": "b",
+            "request_model": "m1",
+            "client_ip": "2001:db8:1:2::5",
+            "image_inputs": 1,
+            "status": "error",
+        },
+    ]
+)
+
+
+def test_window_accounts_sum_per_account() -> None:
+    window = aggregate_window(FRAME, start=START, new_models=frozenset({"m2"}))
+    got = window.accounts.select(
+        "account_id",
+        "records",
+        "input_tokens",
+        "cache_read_tokens",
+        "errors",
+        "cap_tool_use",
+        "cap_coding",
+        "cap_reasoning",
+        "cap_cot_elicitation",
+        "cap_vision",
+        "cap_chat",
+        "prompted",
+        "unique_prompts",
+        "new_model_records",
+        "active_minutes",
+    )
+    expected = pl.DataFrame(
+        {
+            "account_id": ["a", "b"],
+            "records": [2, 1],
+            "input_tokens": [150, 0],
+            "cache_read_tokens": [40, 0],
+            "errors": [0, 1],
+            "cap_tool_use": [1, 0],
+            "cap_coding": [1, 0],
+            "cap_reasoning": [1, 0],
+            "cap_cot_elicitation": [1, 0],
+            "cap_vision": [0, 1],
+            "cap_chat": [0, 0],
+            "prompted": [2, 0],
+            "unique_prompts": [1, 0],
+            "new_model_records": [1, 0],
+            "active_minutes": [1, 1],
+        },
+        schema_overrides={"input_tokens": pl.Int64, "cache_read_tokens": pl.Int64},
+    )
+    assert_frame_equal(got, expected)
+
+
+def test_window_keys_use_prefixes_and_composites() -> None:
+    window = aggregate_window(FRAME, start=START)
+    got = window.keys.filter(pl.col("kind").is_in(["ip", "ipua", "tools"]))
+    expected = pl.DataFrame(
+        {
+            "account_id": ["a", "a", "a", "b"],
+            "kind": ["ip", "ipua", "tools", "ip"],
+            "value": ["203.0.113.0/24", "203.0.113.0/24 | sdk/1", "bash,editor", "2001:db8:1::/48"],
+            "records": [2, 2, 1, 1],
+        }
+    )
+    assert_frame_equal(got, expected)
+
+
+def test_merge_keeps_top_k_per_kind_and_sums_across_windows() -> None:
+    first = aggregate_window(FRAME, start=START)
+    second = aggregate_window(FRAME.with_columns(pl.col("ts") + 3600), start=START + 3600)
+    accounts = merge_accounts(empty_accounts(), [first, second])
+    assert_frame_equal(
+        accounts.select("account_id", "records", "first_seen", "last_seen", "active_windows"),
+        pl.DataFrame(
+            {
+                "account_id": ["a", "b"],
+                "records": [4, 2],
+                "first_seen": [START, START],
+                "last_seen": [START + 3600, START + 3600],
+                "active_windows": [2, 2],
+            }
+        ),
+    )
+    keys = merge_keys(empty_keys(), [first, second], top_k=1)
+    assert keys.filter(pl.col("kind") == "model").select(
+        "account_id", "value", "records"
+    ).rows() == [
+        ("a", "m1", 2),  # m1 and m2 tie at 2: the tie goes to the smaller value
+        ("b", "m1", 2),
+    ]
+
+
+def test_text_classifier_flags_are_transparent() -> None:
+    assert content_flags_from_text("Write out the reasoning behind this answer, step by step") == [
+        "cot_elicitation"
+    ]
+    assert content_flags_from_text("Which response is better, A or B?") == ["rubric_grading"]
+    assert content_flags_from_text("def parse(x):\n    return x  # refactor this") == ["code"]
+    assert content_flags_from_text("What is the capital of France?") == []
