@@ -76,10 +76,18 @@ def case_row(
             **{f"pop_{name}": 1 / len(CAPABILITIES) for name in CAPABILITIES},
         },
         "shared": {
-            "payment": [{"value": f"pay-{case_id}-{i}", "accounts": accounts // (i + 1),
-                         "records": accounts * 50} for i in range(3)],
-            "ip_prefix": [{"value": f"203.0.{i}.0/24", "accounts": accounts // 2,
-                           "records": accounts * 30} for i in range(2)],
+            "payment": [
+                {
+                    "value": f"pay-{case_id}-{i}",
+                    "accounts": accounts // (i + 1),
+                    "records": accounts * 50,
+                }
+                for i in range(3)
+            ],
+            "ip_prefix": [
+                {"value": f"203.0.{i}.0/24", "accounts": accounts // 2, "records": accounts * 30}
+                for i in range(2)
+            ],
         },
         "timeline": [
             {

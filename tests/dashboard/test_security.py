@@ -41,7 +41,9 @@ def every_route(settings: Settings) -> list[tuple[str, str]]:
         pairs = (
             [(c.path, c.methods) for c in contexts()]
             if contexts is not None
-            else [(route.path, route.methods)] if isinstance(route, APIRoute) else []
+            else [(route.path, route.methods)]
+            if isinstance(route, APIRoute)
+            else []
         )
         for raw, methods in pairs:
             path = re.sub(r"\{[^}]+\}", "c1", raw)
