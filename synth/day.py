@@ -1,0 +1,168 @@
+"""One day of records: every population's rows, in event-time order, as an Arrow table."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from synth import rows
+from synth.catalogue import KINDS, MODELS_PROVIDER, REASONING_MODES, USER_AGENT_NAMES
+from synth.ids import encoded, hex_strings, ipv4_strings
+from synth.plan import Plan
+from synth.texts import prompt_texts
+from synth.tools import ListColumn, tool_sets
+
+# Namespaces of the opaque ids (any distinct numbers would do; fixed so ids are stable).
+NS_EVENT, NS_KEY, NS_USER, NS_SYSTEM, NS_TEMPLATE, NS_PROMPT = 11, 13, 17, 19, 23, 29
+NS_ACCOUNT, NS_ORG, NS_PAYMENT = 31, 37, 41
+
+
+def _strings(values: tuple[str, ...] | list[str]) -> pa.StringArray:
+    return pa.array(list(values), type=pa.string())
+
+
+class DayBuilder:
+    """Turns a plan's day into an Arrow table of canonical records."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        table = plan.accounts
+        self.account_ids = hex_strings(np.arange(len(table)), NS_ACCOUNT, prefix="acct_")
+        self.org_ids = hex_strings(table.org, NS_ORG, prefix="org_")
+        self.ips = ipv4_strings(plan.ips)
+        models = (*plan.effective.old_models, plan.effective.new_model)
+        self.vocab = {
+            "model": _strings(models),
+            "user_agent": _strings(USER_AGENT_NAMES),
+            "channel": _strings(rows.CHANNELS),
+            "reasoning": _strings(REASONING_MODES),
+            "finish": _strings(rows.FINISH),
+            "status": _strings(("success", "error")),
+            "provider": _strings((MODELS_PROVIDER,)),
+            "operation": _strings(("chat",)),
+        }
+        self.tools = ListColumn(tool_sets())
+        self.calls = ListColumn(rows.CALL_SETS)
+        self.flags = ListColumn(tuple(kind.flags for kind in KINDS))
+
+    def columns(self, day: int) -> dict[str, npt.NDArray[np.generic]]:
+        """The day's rows of every population as code columns, sorted by start time."""
+        plan = self.plan
+        parts = []
+        serial = day << 32
+        for index, pop in enumerate(plan.populations):
+            n = int(plan.daily[index, day])
+            if n == 0:
+                continue
+            rng = np.random.default_rng([plan.effective.seed, day, index])
+            part = rows.generate(rng, pop, index, plan.accounts, plan.effective, day, n, serial)
+            serial += n
+            parts.append(part)
+        names = parts[0].keys()
+        merged = {name: np.concatenate([p[name] for p in parts]) for name in names}
+        order = np.argsort(merged["ts_start"], kind="stable")
+        # Narrow types before the gather: it moves every column once, and is the
+        # costliest step of a day after the Parquet encoding.
+        return {
+            name: np.take(values.astype(_NARROW.get(name, values.dtype), copy=False), order)
+            for name, values in merged.items()
+        }
+
+    def table(self, day: int, cols: dict[str, npt.NDArray[np.generic]]) -> pa.Table:
+        """The records of ``day``: ``RECORD_SCHEMA`` columns, strings dictionary-encoded
+        where they repeat (Parquet readers get plain strings back)."""
+        n = len(cols["ts_start"])
+        account = cols["account"]
+        system = cols["system"]
+        vocab = self.vocab
+        # A few rows carry their text instead of fingerprints; the server derives them.
+        texts, has_text = self._texts(day, cols["kind"])
+        prompt_chars = cols["prompt_chars"].astype(np.int64)
+        if texts is not None:
+            prompt_chars[has_text] = [len(t) for t in texts.to_pylist()]
+        position = np.cumsum(has_text) - 1
+        data = {
+            "event_id": hex_strings((day << 32) + np.arange(n), NS_EVENT, prefix="evt_"),
+            "ts_start": pa.array(cols["ts_start"]),
+            "account_id": encoded(self.account_ids, account),
+            "request_model": encoded(vocab["model"], cols["model"]),
+            "ts_end": pa.array(cols["ts_end"]),
+            "api_key_id": hex_strings(cols["key"], NS_KEY, prefix="key_"),
+            "org_id": encoded(self.org_ids, account),
+            "end_user_id": hex_strings(
+                cols["end_user"], NS_USER, prefix="user_", valid=cols["end_user"] >= 0
+            ),
+            "client_ip": encoded(self.ips, cols["ip"]),
+            "user_agent": encoded(vocab["user_agent"], cols["user_agent"]),
+            "provider": encoded(vocab["provider"], np.zeros(n, np.int8)),
+            "operation": encoded(vocab["operation"], np.zeros(n, np.int8)),
+            "channel": encoded(vocab["channel"], cols["channel"]),
+            "input_tokens": _int(cols["input_tokens"]),
+            "output_tokens": _int(cols["output_tokens"]),
+            "reasoning_output_tokens": _int(cols["reasoning_tokens"]),
+            "cache_read_input_tokens": _int(cols["cache_tokens"]),
+            "reasoning_mode": encoded(vocab["reasoning"], cols["reasoning"]),
+            "tool_names": self.tools.build(cols["tool_set"]),
+            "response_tool_call_names": self.calls.build(cols["call"]),
+            "image_inputs": _int(cols["images"]),
+            "message_count": _int(cols["messages"]),
+            "system_fingerprint": hex_strings(system, NS_SYSTEM, digits=32, valid=system >= 0),
+            "prompt_fingerprint": hex_strings(
+                cols["prompt"], NS_PROMPT, digits=32, valid=~has_text
+            ),
+            "template_fingerprint": hex_strings(
+                cols["template"], NS_TEMPLATE, digits=32, valid=~has_text
+            ),
+            "prompt_chars": pa.array(prompt_chars),
+            "prompt_text": pa.nulls(n, pa.string())
+            if texts is None
+            else encoded(texts, np.maximum(position, 0), valid=has_text),
+            "content_flags": self.flags.build(cols["flags"]),
+            "status": encoded(vocab["status"], cols["error"].astype(np.int8)),
+            "http_status": _int(cols["http"]),
+            "finish_reason": encoded(
+                vocab["finish"], np.maximum(cols["finish"], 0), valid=cols["finish"] >= 0
+            ),
+            "stream": pa.array(cols["stream"]),
+        }
+        return pa.Table.from_pydict(data)
+
+    def _texts(
+        self, day: int, kinds: npt.NDArray[np.generic]
+    ) -> tuple[pa.StringArray | None, npt.NDArray[np.bool_]]:
+        scenario = self.plan.effective
+        rng = np.random.default_rng([scenario.seed, day, 1_000_003])
+        has_text = rng.random(len(kinds)) < scenario.prompt_text_share
+        if not has_text.any():
+            return None, has_text
+        texts = prompt_texts(scenario.seed, day, kinds[has_text])  # type: ignore[arg-type]
+        return pa.array(texts, type=pa.string()), has_text
+
+
+def _int(values: npt.NDArray[np.generic]) -> pa.Array:
+    return pa.array(values.astype(np.int64, copy=False))
+
+
+_NARROW: dict[str, type[np.generic]] = {
+    "account": np.int32,
+    "model": np.int8,
+    "ip": np.int32,
+    "user_agent": np.int8,
+    "channel": np.int8,
+    "input_tokens": np.int32,
+    "output_tokens": np.int32,
+    "reasoning_tokens": np.int32,
+    "cache_tokens": np.int32,
+    "reasoning": np.int8,
+    "tool_set": np.int16,
+    "call": np.int16,
+    "images": np.int8,
+    "messages": np.int16,
+    "prompt_chars": np.int32,
+    "flags": np.int8,
+    "kind": np.int8,
+    "http": np.int16,
+    "finish": np.int8,
+    "source": np.int8,
+}

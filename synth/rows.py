@@ -1,0 +1,299 @@
+"""One population's calls on one day, as numpy columns of codes.
+
+Strings are not made here: every string column is a code (an index into a small
+vocabulary, or an integer hashed into an opaque id later), so a day of a million
+rows is a few dozen numpy arrays. ``synth.day`` turns them into Arrow columns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from synth import timing
+from synth.accounts import AccountTable
+from synth.catalogue import (
+    COUNTRY_TZ,
+    COUNTRY_WEIGHTS,
+    ERROR_STATUSES,
+    KIND_INDEX,
+    KINDS,
+    USER_AGENT_WEIGHTS,
+)
+from synth.populations import (
+    BATCH,
+    FLAT,
+    FRESH,
+    HUMAN,
+    ITEM_CODES,
+    LOCKSTEP,
+    RUNS,
+    WORK,
+    Population,
+)
+from synth.scenario import DAY, Scenario
+from synth.tools import tool_sets
+
+Columns = dict[str, npt.NDArray[np.generic]]
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+OWN_SYSTEM = 6 << 40  # an account's own system prompts: OWN_SYSTEM + account * 16 + k
+OWN_TEMPLATE = 7 << 40
+CUSTOMER_SYSTEM = 8 << 40  # system prompts of a proxy's many customers
+FRESH_TEMPLATE = 9 << 40
+TUTORIAL_PROMPTS = 10 << 40
+CHANNELS = ("api", "cloud:bedrock", "cloud:vertex", "batch")
+FINISH = ("end_turn", "tool_use", "max_tokens")
+
+_TOOLS = tool_sets()
+_TOOL_LENGTHS = np.array([len(t) for t in _TOOLS], dtype=np.int64)
+# Tool calls in a response: one of the offered tools, as a one-name list.
+CALL_SETS = tuple((name,) for names in _TOOLS for name in names)
+_CALL_STARTS = np.concatenate([[0], np.cumsum(_TOOL_LENGTHS)[:-1]])
+_KIND_TOOLS = np.array([k.tools for k in KINDS])
+_KIND_FLAGS = np.array([bool(k.flags) for k in KINDS])
+_REASONING = np.cumsum(np.array([k.reasoning for k in KINDS]), axis=1)
+_REASONING /= _REASONING[:, -1:]
+_IMAGES = np.array([k.images for k in KINDS], dtype=np.int64)
+_MESSAGES = np.array([k.messages for k in KINDS], dtype=np.int64)
+_IN = np.array([k.input_tokens for k in KINDS])
+_OUT = np.array([k.output_tokens for k in KINDS])
+_CHARS = np.array([k.prompt_chars for k in KINDS])
+_COT = KIND_INDEX["cot_elicitation"]
+_UA_CDF = np.cumsum(USER_AGENT_WEIGHTS)
+_TZ_CDF = np.cumsum(COUNTRY_WEIGHTS)
+
+
+def _choice(rng: np.random.Generator, codes: I64, n: int) -> I64:
+    return codes[rng.integers(0, len(codes), n)]
+
+
+def _lognormal(rng: np.random.Generator, params: F64, kind: I64) -> I64:
+    values = np.exp(params[kind, 0] + params[kind, 1] * rng.standard_normal(len(kind)))
+    return np.maximum(values, 1).astype(np.int64)
+
+
+def place(
+    rng: np.random.Generator, pop: Population, accounts: AccountTable, day: int, n: int
+) -> tuple[I64, F64, I64]:
+    """Which account makes each of the day's ``n`` calls, and when (seconds into the day).
+
+    Also returns each row's position among its account's rows of the day.
+    """
+    weights = pop.activity[:, day]
+    if pop.timing == LOCKSTEP:
+        active = pop.accounts[weights > 0]
+        seconds, who = timing.lockstep(rng, n, active, 1.5)
+        return who, seconds, np.zeros(n, dtype=np.int64)
+    counts = rng.multinomial(n, weights / weights.sum())
+    who = np.repeat(pop.accounts, counts)
+    nonzero = counts[counts > 0]
+    if pop.timing in (HUMAN, WORK):
+        if pop.row_timezones:
+            tz = COUNTRY_TZ[np.searchsorted(_TZ_CDF, rng.random(n) * _TZ_CDF[-1])]
+        else:
+            tz = accounts.tz[who]
+        seconds = timing.sessions(rng, nonzero, tz, pop.timing, 12 if pop.timing == HUMAN else 20)
+    elif pop.timing == FLAT:
+        seconds = timing.flat(rng, n)
+    elif pop.timing == RUNS:
+        seconds = timing.runs(rng, nonzero)
+    elif pop.timing == BATCH:
+        seconds = timing.batch(rng, nonzero)
+    else:
+        raise ValueError(f"timing: unknown mode {pop.timing!r}")
+    return who, np.minimum(seconds, DAY - 1e-3), timing.within_group(nonzero)
+
+
+def generate(
+    rng: np.random.Generator,
+    pop: Population,
+    source: int,
+    accounts: AccountTable,
+    scenario: Scenario,
+    day: int,
+    n: int,
+    serial: int,
+) -> Columns:
+    """The columns of ``pop``'s ``n`` calls on ``day``; ``serial`` numbers fresh prompts."""
+    who, seconds, position = place(rng, pop, accounts, day, n)
+    n = len(who)
+    ts = scenario.start_epoch + day * DAY + seconds
+    local = who - pop.accounts[0]  # population-local account number
+    u = rng.random((6, n))
+
+    # Task kind: the account's focus, or the population's mix of the row's phase.
+    cdf = np.cumsum(pop.mix)
+    kind = np.searchsorted(cdf, u[0] * cdf[-1])
+    if pop.mix2 is not None:
+        cdf2 = np.cumsum(pop.mix2)
+        later = ts >= pop.phase2_at
+        kind = np.where(later, np.searchsorted(cdf2, u[0] * cdf2[-1]), kind)
+    if pop.focus_share > 0:
+        focus = accounts.focus[who]
+        kind = np.where((focus >= 0) & (u[1] < pop.focus_share), focus, kind)
+    kind = np.minimum(kind, len(KINDS) - 1)
+
+    # Model: the population's usual mix, moved to the new model after the release.
+    old_cdf = np.cumsum(pop.old_models)
+    model = np.searchsorted(old_cdf, rng.random(n) * old_cdf[-1])
+    hours = (ts - scenario.release_epoch) / 3600.0
+    new = (hours >= 0) & (u[2] < pop.pivot.new_share(hours))
+    model = np.where(new, len(scenario.old_models), model)
+
+    reasoning = (rng.random(n)[:, None] > _REASONING[kind]).sum(axis=1)
+    if pop.thinking_always:
+        reasoning = np.where(reasoning == 0, 1, reasoning)
+    error = u[3] < pop.error_rate
+    tools = _KIND_TOOLS[kind] & (accounts.tool_set[who] >= 0)
+    tool_set = np.where(tools, accounts.tool_set[who], -1)
+    finish_u = u[4]
+    finish = np.where(
+        tools,
+        np.where(finish_u < 0.6, 1, np.where(finish_u < 0.95, 0, 2)),
+        np.where(finish_u < 0.93, 0, 2),
+    )
+    finish = np.where(error, -1, finish)
+    safe_set = np.maximum(tool_set, 0)
+    call = _CALL_STARTS[safe_set] + (rng.random(n) * _TOOL_LENGTHS[safe_set]).astype(np.int64)
+    call = np.where(finish == 1, call, -1)
+
+    input_tokens = _lognormal(rng, _IN, kind)
+    output_tokens = np.where(error, 0, _lognormal(rng, _OUT, kind))
+    reasoning_tokens = np.where(
+        reasoning > 0, (output_tokens * rng.uniform(0.3, 0.85, n)).astype(np.int64), 0
+    )
+    cache_share = np.clip(accounts.cache_rate[who] + rng.normal(0, 0.08, n), 0, 0.98)
+    cache_tokens = (input_tokens * cache_share).astype(np.int64)
+    speed = rng.uniform(40, 120, n)  # output tokens per second
+    latency = np.where(error, rng.uniform(0.05, 2.0, n), 0.4 + output_tokens / speed)
+    lo, hi = _IMAGES[kind, 0], _IMAGES[kind, 1]
+    images = lo + (rng.random(n) * (hi - lo + 1)).astype(np.int64)
+    lo, hi = _MESSAGES[kind, 0], _MESSAGES[kind, 1]
+    messages = lo + (rng.random(n) * (hi - lo + 1)).astype(np.int64)
+
+    system, template, prompt = _prompts(rng, pop, accounts, who, local, kind, ts, position, serial)
+
+    ip = _addresses(rng, pop, accounts, who)
+    user_agent = accounts.user_agent[who]
+    if pop.user_agent_spread > 0:
+        other = np.searchsorted(_UA_CDF, rng.random(n) * _UA_CDF[-1])
+        user_agent = np.where(u[5] < pop.user_agent_spread, other, user_agent)
+    users = accounts.end_users[who]
+    end_user = np.where(
+        users > 0, who * (1 << 20) + (rng.random(n) ** 2 * users).astype(np.int64), -1
+    )
+    channel = accounts.channel[who]
+    flags = np.where(accounts.classified[who] & _KIND_FLAGS[kind], kind, -1)
+    http = np.where(error, ERROR_STATUSES[rng.integers(0, len(ERROR_STATUSES), n)], 200)
+
+    return {
+        "ts_start": np.round(ts, 3),
+        "ts_end": np.round(ts + latency, 3),
+        "account": who,
+        "model": model,
+        "key": who * 8 + (rng.random(n) * accounts.keys[who]).astype(np.int64),
+        "end_user": end_user,
+        "ip": ip,
+        "user_agent": user_agent,
+        "channel": channel,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "reasoning_tokens": reasoning_tokens,
+        "cache_tokens": cache_tokens,
+        "reasoning": reasoning,
+        "tool_set": tool_set,
+        "call": call,
+        "images": images,
+        "messages": messages,
+        "system": system,
+        "template": template,
+        "prompt": prompt,
+        "prompt_chars": _lognormal(rng, _CHARS, kind),
+        "flags": flags,
+        "kind": kind,
+        "error": error,
+        "http": http,
+        "finish": finish,
+        "stream": (rng.random(n) < accounts.stream[who]) & (channel != CHANNELS.index("batch")),
+        "source": np.full(n, source, dtype=np.int64),
+    }
+
+
+def _addresses(rng: np.random.Generator, pop: Population, accounts: AccountTable, who: I64) -> I64:
+    n = len(who)
+    start, count = accounts.ip_start[who], accounts.ip_count[who]
+    if pop.ip_mode == "proxy_benign":
+        from_cdf = np.searchsorted(pop_cdf(pop), rng.random(n))
+        return start + np.minimum(from_cdf, count - 1)
+    return start + (rng.random(n) * count).astype(np.int64)
+
+
+def pop_cdf(pop: Population) -> F64:
+    if pop.proxy_cdf is None:
+        raise ValueError(f"{pop.name}: ip_mode proxy_benign needs proxy_cdf")
+    return pop.proxy_cdf
+
+
+def _prompts(
+    rng: np.random.Generator,
+    pop: Population,
+    accounts: AccountTable,
+    who: I64,
+    local: I64,
+    kind: I64,
+    ts: F64,
+    position: I64,
+    serial: int,
+) -> tuple[I64, I64, I64]:
+    """System-prompt, template and prompt codes (-1: none)."""
+    n = len(who)
+    u = rng.random((3, n))
+    fresh = serial + np.arange(n, dtype=np.int64)
+    if pop.tutorial_decay_days > 0 and pop.cohort_start is not None:
+        age = (ts - pop.cohort_start[local]) / DAY
+        own = np.exp(-np.maximum(age, 0) / pop.tutorial_decay_days)
+    else:
+        own = np.full(n, 1.0 - pop.template_fresh)
+
+    # System prompt: the population's shared ones, else the account's own.
+    count = accounts.system_count[who]
+    base = np.where(
+        accounts.system_base[who] != 0, accounts.system_base[who], OWN_SYSTEM + who * 16
+    )
+    own_system = base + (u[0] * np.maximum(count, 1)).astype(np.int64)
+    customer = CUSTOMER_SYSTEM + rng.integers(0, 200_000, n)
+    system = np.where(count > 0, own_system, customer)
+    if pop.tutorial_decay_days > 0:
+        system = np.where(u[0] < own, own_system, customer)
+    system = np.where(u[1] < pop.no_system, -1, system)
+    if pop.systems is not None:
+        system = _choice(rng, pop.systems, n)
+        if pop.systems2 is not None:
+            system = np.where(kind == _COT, _choice(rng, pop.systems2, n), system)
+
+    # Template of the last user turn: shared, the account's own, or fresh.
+    fresh_template = FRESH_TEMPLATE + fresh
+    t_count = accounts.template_count[who]
+    t_base = np.where(
+        accounts.template_base[who] != 0, accounts.template_base[who], OWN_TEMPLATE + who * 16
+    )
+    account_template = t_base + (u[2] * np.maximum(t_count, 1)).astype(np.int64)
+    reuse = u[2] < own
+    template = np.where(reuse & (t_count > 0), account_template, fresh_template)
+    if pop.templates is not None:
+        template = np.where(reuse, _choice(rng, pop.templates, n), fresh_template)
+        if pop.templates2 is not None:
+            cot = kind == _COT
+            template = np.where(cot & reuse, _choice(rng, pop.templates2, n), template)
+
+    prompt = FRESH + fresh
+    if pop.items > 0:
+        # Every run replays the same items in the same order: exact duplicates.
+        prompt = ITEM_CODES + accounts.group[who] * 1_000_000 + position % pop.items
+    elif pop.tutorial_decay_days > 0:
+        copied = rng.random(n) < own * 0.5
+        tutorial = TUTORIAL_PROMPTS + accounts.group[who] * 1_000 + rng.integers(0, 20, n)
+        prompt = np.where(copied, tutorial, prompt)
+    return system, template, prompt

@@ -1,0 +1,193 @@
+"""The scenario: every parameter of a synthetic run, with the brief's numbers as defaults.
+
+Volumes are exchanges at ``scale`` 1.0; ``Scenario.scaled`` multiplies them by the
+scale and applies floors to account counts, so that a 1% run still holds every
+campaign and every look-alike in recognisable numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+DAY = 86_400.0
+
+
+@dataclass(frozen=True)
+class MiniMax:
+    """Hydra-style campaign on a proxy network, replacing banned accounts."""
+
+    volume: int = 13_000_000
+    accounts: int = 17_000
+    start_day: float = 0.0
+    end_day: float = 56.0
+    mean_lifetime_days: float = 10.0
+    proxy_ips: int = 600
+    # Share of each proxy IP's traffic that comes from the reseller's real customers.
+    benign_share_low: float = 0.2
+    benign_share_high: float = 0.6
+    pivot_share: float = 0.5
+    pivot_hours: float = 6.0
+    agentic_share: float = 0.88
+
+
+@dataclass(frozen=True)
+class Moonshot:
+    """Hundreds of varied accounts over several access paths, in two phases."""
+
+    volume: int = 2_850_000
+    accounts: int = 500
+    start_day: float = 3.0
+    end_day: float = 51.0
+    phase2_day: float = 30.0
+    system_variations: int = 40
+
+
+@dataclass(frozen=True)
+class DeepSeek:
+    """Few accounts, shared payment instruments, round-robin lockstep timing."""
+
+    volume: int = 150_000
+    accounts: int = 60
+    start_day: float = 12.0
+    end_day: float = 40.0
+    payment_instruments: int = 4
+    per_account_per_minute: float = 1.5
+
+
+@dataclass(frozen=True)
+class Honest:
+    """The background population and its look-alikes; volumes are totals at scale 1.0."""
+
+    general_accounts: int = 45_000
+    general_volume: int = 10_500_000
+    enterprise_orgs: int = 40
+    enterprise_volume: int = 2_500_000
+    eval_harnesses: int = 8
+    eval_items: int = 2_000
+    eval_volume: int = 600_000
+    framework_users: int = 4_000
+    framework_volume: int = 2_500_000
+    cohorts: int = 6
+    cohort_size: int = 120
+    cohort_volume: int = 200_000
+    nat_orgs: int = 20
+    nat_volume: int = 1_500_000
+    batch_jobs: int = 10
+    batch_volume: int = 1_500_000
+    # The proxy's real customers; their volume follows from MiniMax's and the benign shares.
+    proxy_customers: int = 4_000
+    # Of the proxy's benign traffic, the share sent through the hydra's own accounts
+    # (the rest comes from customers' own accounts over the same proxy IPs).
+    resale_in_campaign_accounts: float = 0.4
+
+
+# Smallest account counts at any scale: below these a campaign or a look-alike
+# stops looking like itself (a "cohort" of three, a hydra without replacements).
+FLOORS: dict[str, int] = {
+    "minimax.accounts": 60,
+    "minimax.proxy_ips": 24,
+    "moonshot.accounts": 40,
+    "deepseek.accounts": 20,
+    "deepseek.payment_instruments": 3,
+    "honest.general_accounts": 400,
+    "honest.enterprise_orgs": 3,
+    "honest.eval_harnesses": 3,
+    "honest.eval_items": 200,
+    "honest.framework_users": 60,
+    "honest.cohorts": 2,
+    "honest.cohort_size": 20,
+    "honest.nat_orgs": 3,
+    "honest.batch_jobs": 2,
+    "honest.proxy_customers": 60,
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """All parameters of a run. Same scenario, same output, byte for byte."""
+
+    seed: int = 20260223
+    scale: float = 1.0
+    days: int = 56
+    start: str = "2026-01-05T00:00:00Z"
+    release_day: float = 35.0 + 17 / 24
+    old_models: tuple[str, ...] = ("claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5")
+    new_model: str = "claude-opus-4-6"
+    # Accounts whose gateway runs a content classifier and sends ``content_flags``.
+    content_flag_share: float = 0.3
+    # Records that carry ``prompt_text`` (the server then derives their fingerprints).
+    prompt_text_share: float = 0.0005
+    minimax: MiniMax = field(default_factory=MiniMax)
+    moonshot: Moonshot = field(default_factory=Moonshot)
+    deepseek: DeepSeek = field(default_factory=DeepSeek)
+    honest: Honest = field(default_factory=Honest)
+
+    @property
+    def start_epoch(self) -> float:
+        return datetime.fromisoformat(self.start).astimezone(UTC).timestamp()
+
+    @property
+    def release_epoch(self) -> float:
+        return self.start_epoch + self.release_day * DAY
+
+    def scaled(self) -> Scenario:
+        """Volumes times ``scale``; account counts too, but never under their floors."""
+        parts: dict[str, Any] = {}
+        for name in ("minimax", "moonshot", "deepseek", "honest"):
+            part = getattr(self, name)
+            changes: dict[str, int] = {}
+            for f in dataclasses.fields(part):
+                value = getattr(part, f.name)
+                if not isinstance(value, int) or isinstance(value, bool):
+                    continue
+                if f.name.endswith("volume"):
+                    changes[f.name] = round(value * self.scale)
+                else:
+                    floor = FLOORS.get(f"{name}.{f.name}", 1)
+                    changes[f.name] = max(min(floor, value), round(value * self.scale))
+            parts[name] = dataclasses.replace(part, **changes)
+        return dataclasses.replace(self, scale=1.0, **parts)
+
+    def validate(self) -> None:
+        """Reject parameters that cannot describe a run, naming the field and the rule."""
+        if self.days < 1:
+            raise ValueError(f"days: {self.days} must be at least 1")
+        if self.scale <= 0:
+            raise ValueError(f"scale: {self.scale} must be positive")
+        for name in ("minimax", "moonshot", "deepseek"):
+            part = getattr(self, name)
+            if not 0 <= part.start_day < part.end_day:
+                raise ValueError(f"{name}.start_day: must be >= 0 and before end_day")
+        if not 0 < self.minimax.benign_share_low <= self.minimax.benign_share_high < 1:
+            raise ValueError("minimax.benign_share_low/high: need 0 < low <= high < 1")
+        for share in ("content_flag_share", "prompt_text_share"):
+            if not 0 <= getattr(self, share) <= 1:
+                raise ValueError(f"{share}: {getattr(self, share)} must be within 0..1")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Scenario:
+        """A scenario from a (possibly partial) mapping, as in a scenario JSON file."""
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = set(data) - set(known)
+        if unknown:
+            raise ValueError(f"scenario: unknown field(s) {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = dict(data)
+        nested = {"minimax": MiniMax, "moonshot": Moonshot, "deepseek": DeepSeek, "honest": Honest}
+        for name, kind in nested.items():
+            if name in values:
+                values[name] = kind(**values[name])
+        if "old_models" in values:
+            values["old_models"] = tuple(values["old_models"])
+        return cls(**values)
+
+    @classmethod
+    def load(cls, path: Path) -> Scenario:
+        return cls.from_dict(json.loads(path.read_text()))
