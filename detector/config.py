@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     pipeline_threshold: float = Field(default=0.7, gt=0, lt=1)
     pipeline_checkpoint_seconds: float = Field(default=30.0, gt=0)
     pipeline_chunk_records: int = Field(default=250_000, ge=1)
+    # A worker that dies keeps the lease this long; another may then take over.
+    pipeline_lease_seconds: float = Field(default=60.0, gt=0)
     pipeline_poll_seconds: float = Field(default=1.0, gt=0)
 
     @field_validator("api_tokens", mode="before")

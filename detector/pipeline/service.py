@@ -25,4 +25,5 @@ def make_runner(db: SqlEngine, settings: Settings) -> PipelineRunner:
         config=config,
         checkpoint_seconds=settings.pipeline_checkpoint_seconds,
         chunk_records=settings.pipeline_chunk_records,
+        lease_seconds=settings.pipeline_lease_seconds,
     )

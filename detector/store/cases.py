@@ -241,16 +241,15 @@ def _refresh_counts(conn: Connection, item: CaseUpdate) -> None:
 def case_summaries(
     conn: Connection, *, status: str | None, limit: int, cursor: str | None
 ) -> list[CaseRow]:
-    """Cases by score (highest first), then id; ``cursor`` is the last case id seen."""
+    """Cases in id order (ids grow with the event time they opened at); ``cursor`` is
+    the last case id of the previous page."""
     query = select(CaseRow)
     if status is not None:
         query = query.where(CaseRow.status == status)
-    order = (CaseRow.opened_at, CaseRow.case_id)
     if cursor is not None:
         query = query.where(CaseRow.case_id > cursor)
-    return (
-        list(conn.execute(query.order_by(CaseRow.case_id).limit(limit)).scalars()) if order else []
-    )
+    session = Session(bind=conn, expire_on_commit=False)
+    return list(session.scalars(query.order_by(CaseRow.case_id).limit(limit)))
 
 
 def case_detail(conn: Connection, *, case_id: str) -> tuple[CaseRow, list[str]] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
@@ -14,6 +15,11 @@ from detector.store.pipeline_models import CASE_STATUSES, CaseRow
 router = APIRouter(prefix="/v1", dependencies=[Authorized])
 
 
+def _iso(value: datetime) -> str:
+    # SQLite returns naive datetimes; the store only ever writes UTC.
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
 def summary(row: CaseRow) -> dict[str, Any]:
     return {
         "case_id": row.case_id,
@@ -21,9 +27,9 @@ def summary(row: CaseRow) -> dict[str, Any]:
         "status": row.status,
         "score": row.score,
         "peak_score": row.peak_score,
-        "opened_at": row.opened_at.isoformat(),
-        "last_event_at": row.last_event_at.isoformat(),
-        "updated_at": row.updated_at.isoformat(),
+        "opened_at": _iso(row.opened_at),
+        "last_event_at": _iso(row.last_event_at),
+        "updated_at": _iso(row.updated_at),
         "account_count": row.account_count,
         "record_count": row.record_count,
         "capability_mix": row.capability_mix,
