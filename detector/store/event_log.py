@@ -55,7 +55,9 @@ def append_records(
     first: dict[int, int] = {}
     for index, key in enumerate(keys):
         first.setdefault(key, index)
-    new_keys = _insert_new_keys(conn, keys=list(first))
+    # Sorted, so that concurrent batches sharing keys lock them in one order: in
+    # arrival order, two retries of overlapping batches deadlock on PostgreSQL.
+    new_keys = _insert_new_keys(conn, keys=sorted(first))
     is_new = [first[key] == index and key in new_keys for index, key in enumerate(keys)]
     fresh = [record for record, new in zip(records, is_new, strict=True) if new]
     duplicates = len(records) - len(fresh)
