@@ -6,7 +6,6 @@ numbers are formatted by us, so nothing a log sender wrote reaches the SVG unesc
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from html import escape
@@ -104,17 +103,15 @@ def daily_volume(
     return _svg(top + plot_h + 20, "".join(parts), "Records per day")
 
 
-def signup_histogram(signups: Sequence[datetime]) -> Markup:
-    """Accounts created per day (per hour when they all came within three days)."""
-    if not signups:
+def signup_histogram(bins: Sequence[tuple[datetime, int]], *, hourly: bool) -> Markup:
+    """Accounts created per hour or per day, from ``(bin start, count)`` pairs."""
+    if not bins:
         return _empty("no sign-up times known for these accounts")
-    first, last = min(signups), max(signups)
-    hourly = last - first <= timedelta(days=3)
     unit = timedelta(hours=1) if hourly else timedelta(days=1)
-    start = _floor(first, hourly)
-    bins = Counter(int((_floor(moment, hourly) - start) / unit) for moment in signups)
-    count_bins = max(bins) + 1
-    peak = max(bins.values())
+    start = _floor(min(moment for moment, _ in bins), hourly)
+    counts = {int((_floor(moment, hourly) - start) / unit): count for moment, count in bins}
+    count_bins = max(counts) + 1
+    peak = max(counts.values())
     plot_h, top, left = 100, 10, 48
     step = (WIDTH - left) / count_bins
     parts = [
@@ -122,7 +119,7 @@ def signup_histogram(signups: Sequence[datetime]) -> Markup:
         f'<text x="{left - 4}" y="{top + 8}" class="val end">{peak:,}</text>',
     ]
     fmt = "%Y-%m-%d %H:00" if hourly else "%Y-%m-%d"
-    for index, count in sorted(bins.items()):
+    for index, count in sorted(counts.items()):
         x = left + index * step
         h = plot_h * count / peak
         when = (start + index * unit).strftime(fmt)

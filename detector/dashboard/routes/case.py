@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from detector.api.deps import State
 from detector.dashboard import charts
 from detector.dashboard.auth import SignedIn
-from detector.dashboard.queries import case_detail
+from detector.dashboard.evidence import case_detail
 from detector.dashboard.web import render
 from detector.errors import NotFoundError
 from detector.store.db import write_transaction
@@ -76,6 +76,6 @@ def case_page(
         search=q,
         mix_chart=charts.capability_bars(case.capability_mix or {}, population_mix(features)),
         volume_chart=charts.daily_volume(case.timeline or [], state.settings.model_releases),
-        signup_chart=charts.signup_histogram(detail.signups),
+        signup_chart=charts.signup_histogram(detail.signups, hourly=detail.signups_hourly),
         today=datetime.now(UTC).date().isoformat(),
     )
