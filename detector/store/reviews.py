@@ -6,7 +6,6 @@ decision, its status change, its audit entry and its webhook are one transaction
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -258,35 +257,40 @@ def reopen(conn: Connection, *, case_id: str, actor: str, now: datetime, note: s
     _audit(conn, case_id=case_id, actor=actor, action="reopen", note=note, detail=detail, now=now)
 
 
-def wake_snoozed(conn: Connection, *, now: datetime) -> list[str]:
-    """Reopen the snoozed cases whose date has come or whose score has risen."""
-    due = conn.execute(
+def due_snoozes(conn: Connection, *, now: datetime) -> list[tuple[str, str]]:
+    """Snoozed cases whose date has come or whose score has risen, with the reason."""
+    snoozed = conn.execute(
         select(SnoozeRow.case_id, SnoozeRow.until, SnoozeRow.wake_above, CaseRow.score)
         .join(CaseRow, CaseRow.case_id == SnoozeRow.case_id)
         .where(CaseRow.status == "snoozed")
     ).all()
-    woken: list[str] = []
-    for case_id, until, wake_above, score in due:
-        by_date = until is not None and _aware(until) <= now
-        by_score = wake_above is not None and score >= wake_above
-        if by_date or by_score:
-            reason = "date reached" if by_date else f"score rose to {score:.2f}"
-            conn.execute(delete(SnoozeRow).where(SnoozeRow.case_id == case_id))
-            conn.execute(
-                update(CaseRow)
-                .where(CaseRow.case_id == case_id)
-                .values(status="open", updated_at=now)
-            )
-            _audit(conn, case_id=case_id, actor="system", action="wake", note=reason, now=now)
-            woken.append(case_id)
-    return woken
+    due = []
+    for case_id, until, wake_above, score in snoozed:
+        if until is not None and _aware(until) <= now:
+            due.append((case_id, "date reached"))
+        elif wake_above is not None and score >= wake_above:
+            due.append((case_id, f"score rose to {score:.2f}"))
+    return due
 
 
-def mark_regressions(conn: Connection, *, now: datetime) -> list[str]:
-    """Reopen closed cases that came back: new activity after a closing decision.
+def wake_snoozed(conn: Connection, *, now: datetime) -> list[str]:
+    """Reopen the snoozed cases that are due (see ``due_snoozes``)."""
+    due = due_snoozes(conn, now=now)
+    for case_id, reason in due:
+        conn.execute(delete(SnoozeRow).where(SnoozeRow.case_id == case_id))
+        conn.execute(
+            update(CaseRow).where(CaseRow.case_id == case_id).values(status="open", updated_at=now)
+        )
+        _audit(conn, case_id=case_id, actor="system", action="wake", note=reason, now=now)
+    return [case_id for case_id, _ in due]
 
-    A case is regressed when the pipeline has written to it since it was closed and it
-    has grown: more records, or new accounts (a banned hydra account replaced).
+
+def due_regressions(conn: Connection) -> list[tuple[str, str, dict[str, int]]]:
+    """Closed cases that came back: (case id, the closing action, their size now).
+
+    A case has regressed when the pipeline has written to it since it was closed and
+    it has grown: more records, or new accounts (a banned hydra account replaced),
+    with activity later than what was decided on.
     """
     closing = (
         select(AuditRow.case_id, func.max(AuditRow.id).label("last"))
@@ -309,7 +313,7 @@ def mark_regressions(conn: Connection, *, now: datetime) -> list[str]:
         .join(AuditRow, AuditRow.id == closing.c.last)
         .where(CaseRow.status == "closed", CaseRow.updated_at > AuditRow.created_at)
     ).all()
-    regressed: list[str] = []
+    due = []
     for case_id, records, accounts, last_event_at, action, before in candidates:
         grew = records > before.get("record_count", records) or accounts > before.get(
             "account_count", accounts
@@ -317,17 +321,21 @@ def mark_regressions(conn: Connection, *, now: datetime) -> list[str]:
         decided_at = before.get("last_event_at")
         later = decided_at is None or _aware(last_event_at) > datetime.fromisoformat(decided_at)
         if grew and later:
-            conn.execute(
-                update(CaseRow)
-                .where(CaseRow.case_id == case_id)
-                .values(status="open", updated_at=now)
-            )
-            detail = {"after": action, "record_count": records, "account_count": accounts}
-            _audit(
-                conn, case_id=case_id, actor="system", action="regressed", detail=detail, now=now
-            )
-            regressed.append(case_id)
-    return regressed
+            due.append((case_id, action, {"record_count": records, "account_count": accounts}))
+    return due
+
+
+def mark_regressions(conn: Connection, *, now: datetime) -> list[str]:
+    """Reopen the closed cases that came back (see ``due_regressions``), audited as
+    ``regressed`` so the queue marks them."""
+    due = due_regressions(conn)
+    for case_id, action, size in due:
+        conn.execute(
+            update(CaseRow).where(CaseRow.case_id == case_id).values(status="open", updated_at=now)
+        )
+        detail = {"after": action, **size}
+        _audit(conn, case_id=case_id, actor="system", action="regressed", detail=detail, now=now)
+    return [case_id for case_id, _, _ in due]
 
 
 def mark_viewed(conn: Connection, *, reviewer_id: int, case_id: str, now: datetime) -> None:
@@ -365,18 +373,6 @@ def audit_trail(
     if before_id is not None:
         query = query.where(AuditRow.id < before_id)
     return [_entry(row) for row in conn.execute(query)]
-
-
-def latest_audit(
-    conn: Connection, *, case_id: str, actions: Sequence[str] | frozenset[str]
-) -> AuditEntry | None:
-    row = conn.execute(
-        select(AuditRow.__table__)
-        .where(AuditRow.case_id == case_id, AuditRow.action.in_(list(actions)))
-        .order_by(AuditRow.id.desc())
-        .limit(1)
-    ).first()
-    return None if row is None else _entry(row)
 
 
 def _entry(row: Row[Any]) -> AuditEntry:
