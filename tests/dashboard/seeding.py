@@ -47,6 +47,7 @@ def case_row(
     reasons: Sequence[str] = (),
     opened_at: datetime = ORIGIN,
     days: int = 14,
+    features: dict[str, float] | None = None,
     rng: random.Random | None = None,
 ) -> dict[str, Any]:
     rng = rng or random.Random(case_id)
@@ -70,7 +71,8 @@ def case_row(
             f"{accounts} accounts share one payment instrument",
             f"{mix[main]:.0%} of traffic is {main}, against 12% in the population",
         ],
-        "features": {
+        "features": features
+        or {
             "shared_payment": 0.9,
             "lockstep": round(rng.random(), 3),
             **{f"pop_{name}": 1 / len(CAPABILITIES) for name in CAPABILITIES},
