@@ -27,6 +27,7 @@ SHARED_KINDS = {
     "client": "Client fingerprints",
     "template": "Prompt templates",
     "system": "System prompts",
+    "tools": "Tool schemas",
 }
 
 
