@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from detector.config import Settings
 from detector.store.db import make_engine, write_transaction
 from detector.store.migrate import upgrade
@@ -52,8 +54,11 @@ def main() -> int:
         took = seed(url, args.cases, args.accounts)
         print(f"seeded {args.cases:,} cases and a {args.accounts:,}-account case in {took:.1f}s")
         settings = Settings(
-            data_dir=Path(tmp), database_url=url, api_tokens=["bench"], pipeline_embedded=False
-        )  # type: ignore[call-arg]
+            data_dir=Path(tmp),
+            database_url=url,
+            api_tokens=[SecretStr("bench")],
+            pipeline_embedded=False,
+        )
         pages = {
             f"queue of {args.cases:,} open cases, by score": "/dashboard",
             "queue, filtered by capability": "/dashboard?capability=coding&sort=size",

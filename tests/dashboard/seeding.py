@@ -152,7 +152,7 @@ def seed_queue(conn: Connection, count: int, *, accounts: int = 3, seed: int = 7
     """``count`` open cases of a few accounts each, in bulk."""
     rng = random.Random(seed)
     rows = []
-    members = []
+    members: list[dict[str, Any]] = []
     for index in range(count):
         case_id = f"q{index:06d}"
         main = CAPABILITIES[index % len(CAPABILITIES)]

@@ -32,7 +32,7 @@ def every_route(settings: Settings) -> list[tuple[str, str]]:
     """(method, path) of every route of the real app, path parameters filled in, so a
     route added later is checked without this test changing."""
     app = create_app(settings)
-    found = []
+    found: list[tuple[str, str]] = []
     for route in app.routes:
         if isinstance(route, Mount):
             continue
@@ -47,7 +47,7 @@ def every_route(settings: Settings) -> list[tuple[str, str]]:
         )
         for raw, methods in pairs:
             path = re.sub(r"\{[^}]+\}", "c1", raw)
-            found.extend((method, path) for method in sorted(set(methods) - {"HEAD"}))
+            found.extend((method, path) for method in sorted(set(methods or ()) - {"HEAD"}))
     return found
 
 
