@@ -47,11 +47,8 @@ def test_a_block_raises_and_an_accept_lowers_the_scores_of_similar_clusters(
     seeded(seed_case, "blocked", score=0.6, account_ids=["b1"], features=blocked)
     seeded(seed_case, "accepted", score=0.6, account_ids=["a1"], features=accepted)
     like_blocked, like_accepted = near(blocked, 0.1), near(accepted, 0.1)
-    scorers = {
-        "blocked": lambda: ClusterScorer(bias=borderline(like_blocked)),
-        "accepted": lambda: ClusterScorer(bias=borderline(like_accepted)),
-    }
-    before = {name: make() for name, make in scorers.items()}
+    biases = {"blocked": borderline(like_blocked), "accepted": borderline(like_accepted)}
+    before = {name: ClusterScorer(bias=bias) for name, bias in biases.items()}
     assert before["blocked"].score_one(like_blocked).score == pytest.approx(0.5)
     assert before["accepted"].score_one(like_accepted).score == pytest.approx(0.5)
     other = before["blocked"].score_one(unrelated).score
@@ -65,7 +62,7 @@ def test_a_block_raises_and_an_accept_lowers_the_scores_of_similar_clusters(
     with engine.connect() as conn:
         labels = decisions_after(conn, after_id=0)
     assert [action for _, action, _ in labels] == ["block", "accept"]
-    after = {name: make() for name, make in scorers.items()}
+    after = {name: ClusterScorer(bias=bias) for name, bias in biases.items()}
     for scorer in after.values():
         for _, action, features in labels:
             scorer.learn_decision(features, action)
