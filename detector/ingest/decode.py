@@ -26,6 +26,7 @@ T = TypeVar("T", bound=msgspec.Struct)
 _AT = re.compile(r" - at (?P<key>`key` in )?`\$(?P<path>[^`]*)`$")
 _MISSING = re.compile(r"Object missing required field `(?P<name>[^`]+)`")
 _TOP = re.compile(r"^\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
+_BOM = b"\xef\xbb\xbf"
 _ENUM = re.compile(r"^Invalid enum value (?P<value>.*)$")
 
 
@@ -80,6 +81,9 @@ def decode_batch(
 ) -> Decoded[T]:
     """Decode ``body`` into items of ``item_type``, keeping every valid one."""
     many, wrapped, one, raw_many, raw_wrapped = _decoders(item_type)
+    if body.startswith(_BOM):
+        # Windows tools often write one; RFC 8259 §8.1 lets a parser ignore it.
+        body = body[len(_BOM) :]
     if media == "ndjson":
         lines = ndjson_lines(body)
         _check_count(len(lines), max_items)

@@ -179,3 +179,13 @@ def test_bad_account_is_rejected_naming_its_field(
     (error,) = decoded.errors
     assert (error.index, error.field) == (0, field), error.message
     assert error.message.startswith(field) and words in error.message, error.message
+
+
+@pytest.mark.parametrize("form", ["array", "object", "ndjson"])
+def test_a_utf8_byte_order_mark_is_ignored(record_factory: RecordFactory, form: str) -> None:
+    records = record_factory.records(2)
+    body, _ = encode(records, form)  # type: ignore[arg-type]
+    media = "ndjson" if form == "ndjson" else "json"
+    decoded = validate_records(b"\xef\xbb\xbf" + body, media, LIMITS, fingerprint_key=KEY)
+    assert decoded.errors == []
+    assert [item.event_id for item in decoded.items] == [r["event_id"] for r in records]
