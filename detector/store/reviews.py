@@ -133,6 +133,27 @@ def close_session(conn: Connection, *, token_hash: str) -> None:
     conn.execute(delete(ReviewerSessionRow).where(ReviewerSessionRow.token_hash == token_hash))
 
 
+def record_sign_in(conn: Connection, *, username: str, succeeded: bool, now: datetime) -> None:
+    """Audit a sign-in attempt; failures also feed the throttle (``failed_sign_ins``)."""
+    action = "signin" if succeeded else "signin_failed"
+    _audit(conn, case_id=None, actor=username[:256], action=action, now=now)
+
+
+def failed_sign_ins(conn: Connection, *, username: str, since: datetime) -> int:
+    """Failed attempts on ``username`` since ``since``."""
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(AuditRow)
+            .where(
+                AuditRow.action == "signin_failed",
+                AuditRow.actor == username[:256],
+                AuditRow.created_at >= since,
+            )
+        ).scalar_one()
+    )
+
+
 # --- decisions, snoozes, reopen ---------------------------------------------------
 
 

@@ -9,12 +9,14 @@ from collections.abc import Callable
 import httpx
 import pytest
 from fastapi.routing import APIRoute
+from sqlalchemy import Engine
 from starlette.routing import Mount
 
 from detector.api.app import create_app
 from detector.config import Settings
+from detector.store.db import write_transaction
 from tests.dashboard.conftest import csrf_of, sign_in
-from tests.dashboard.seeding import seed_case
+from tests.dashboard.seeding import add_test_reviewer, seed_case
 from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.db
@@ -195,3 +197,31 @@ def test_a_hostile_account_id_shows_as_text(
     assert XSS in csv  # CSV is data, not markup; it is not HTML-escaped
     blocklist = browser_client.get("/dashboard/blocklist").text
     assert XSS not in blocklist and "&lt;script&gt;" in blocklist
+
+
+def test_guessing_is_throttled_per_username_and_audited(live: LiveServer, engine: Engine) -> None:
+    with httpx.Client(base_url=live.url, timeout=30) as client:
+        csrf = csrf_of(client.get("/dashboard/signin").text)
+
+        def attempt(password: str) -> httpx.Response:
+            return client.post(
+                "/dashboard/signin",
+                data={"username": "alice", "password": password, "csrf_token": csrf},
+                follow_redirects=False,
+            )
+
+        codes = [attempt(f"guess-number-{i}").status_code for i in range(10)]
+        assert codes == [401] * 10
+        # Even the right password is refused while the window lasts.
+        blocked = attempt("correct-horse-battery")
+        assert blocked.status_code == 429 and "Too many failed attempts" in blocked.text
+        assert "detector_session" not in client.cookies
+    # Another reviewer is not affected, and sees the attempts in the audit log.
+    with write_transaction(engine) as conn:
+        add_test_reviewer(conn, "bob")
+    bob = sign_in(live.url, username="bob")
+    try:
+        audit = bob.get("/dashboard/audit").text
+    finally:
+        bob.close()
+    assert audit.count("signin_failed") >= 10 and "alice" in audit

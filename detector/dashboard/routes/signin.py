@@ -26,9 +26,20 @@ from detector.dashboard.tokens import (
 )
 from detector.dashboard.web import SECURITY_HEADERS, render
 from detector.store.db import write_transaction
-from detector.store.reviews import close_session, credentials, open_session
+from detector.store.reviews import (
+    close_session,
+    credentials,
+    failed_sign_ins,
+    open_session,
+    record_sign_in,
+)
 
 router = APIRouter(prefix="/dashboard")
+
+# Online guessing is throttled per username: ten failures in fifteen minutes refuse
+# further attempts on that name until the window passes (every attempt is audited).
+THROTTLE_FAILURES = 10
+THROTTLE_WINDOW = timedelta(minutes=15)
 
 # Checked against when the username is unknown, so that a wrong name costs the same
 # scrypt time as a wrong password and names cannot be probed by timing.
@@ -61,18 +72,26 @@ def signin(
     target = safe_next(next)
     if not presession or not csrf_matches(presession, csrf_token):
         return _form(request, next_path=target, error="The form expired; please sign in again.")
+    name = username.strip()
+    now = datetime.now(UTC)
     with state.engine.connect() as conn:
-        found = credentials(conn, username=username.strip())
+        recent = failed_sign_ins(conn, username=name, since=now - THROTTLE_WINDOW)
+        found = credentials(conn, username=name)
+    if recent >= THROTTLE_FAILURES:
+        message = "Too many failed attempts for this username; try again in 15 minutes."
+        return _form(request, next_path=target, error=message, status=429)
     stored = found[1] if found else _DUMMY_HASH
     if not verify_password(password, stored) or found is None:
+        with write_transaction(state.engine) as conn:
+            record_sign_in(conn, username=name, succeeded=False, now=now)
         return _form(
             request, next_path=target, error="Unknown username or wrong password.", status=401
         )
     reviewer = found[0]
     token = new_token()
-    now = datetime.now(UTC)
     expires = now + timedelta(hours=state.settings.session_hours)
     with write_transaction(state.engine) as conn:
+        record_sign_in(conn, username=name, succeeded=True, now=now)
         open_session(
             conn, reviewer_id=reviewer.id, token_hash=token_hash(token), now=now, expires_at=expires
         )
