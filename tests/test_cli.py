@@ -141,9 +141,14 @@ def test_the_cli_and_the_api_share_one_store(
     records = record_factory.records(4)
     path = write_ndjson(tmp_path / "a.ndjson", records[:2])
     assert detector(tmp_path, migrated_url, "ingest", str(path)).returncode == 0
-    settings = Settings(
-        data_dir=tmp_path, database_url=migrated_url, api_tokens=[TOKEN], pipeline_embedded=False
-    )  # type: ignore[call-arg]
+    settings = Settings.model_validate(
+        {
+            "data_dir": tmp_path,
+            "database_url": migrated_url,
+            "api_tokens": [TOKEN],
+            "pipeline_embedded": False,
+        }
+    )
     with serve_in_thread(settings) as live, live.client() as client:
         result = client.post("/v1/records", json=records).json()
     assert (result["accepted"], result["duplicates"]) == (2, 2)

@@ -169,7 +169,7 @@ def test_limit_holds_with_bad_records_in_the_batch(
     items = [{"event_id": f"e{i}", "ts_start": "bad"} for i in range(6)]
     with small.client() as client:
         for form in ("array", "object", "ndjson"):
-            body, headers = encode(items, form)  # type: ignore[arg-type]
+            body, headers = encode(items, form)
             assert client.post("/v1/records", content=body, headers=headers).status_code == 413
 
 

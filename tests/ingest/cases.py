@@ -3,7 +3,7 @@ edge values that must be accepted. Shared by the unit and the HTTP tests."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -37,7 +37,7 @@ class Bad:
     overrides: dict[str, Any]
     field: str
     words: tuple[str, ...] = ()
-    whole: Any = field(default=REMOVE)  # replaces the record entirely when given
+    whole: Any = REMOVE  # replaces the record entirely when given
 
     def apply(self, good: dict[str, Any]) -> Any:
         if self.whole is not REMOVE:

@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from detector.fingerprints import prompt_fingerprint, template_fingerprint
+from detector.ingest.body import Media
 from detector.ingest.service import validate_accounts, validate_records
 from detector.schema import Limits
 from tests.ingest.cases import BAD_RECORDS, GOOD_EDGES, LIMITS, Bad
@@ -18,7 +19,7 @@ KEY = b"test-fingerprint-key"
 
 def check(items: list[Any], form: str = "array", limits: Limits = LIMITS, **options: Any) -> Any:
     body, _ = encode(items, form)  # type: ignore[arg-type]
-    media = "ndjson" if form == "ndjson" else "json"
+    media: Media = "ndjson" if form == "ndjson" else "json"
     return validate_records(body, media, limits, fingerprint_key=KEY, **options)
 
 
@@ -185,7 +186,7 @@ def test_bad_account_is_rejected_naming_its_field(
 def test_a_utf8_byte_order_mark_is_ignored(record_factory: RecordFactory, form: str) -> None:
     records = record_factory.records(2)
     body, _ = encode(records, form)  # type: ignore[arg-type]
-    media = "ndjson" if form == "ndjson" else "json"
+    media: Media = "ndjson" if form == "ndjson" else "json"
     decoded = validate_records(b"\xef\xbb\xbf" + body, media, LIMITS, fingerprint_key=KEY)
     assert decoded.errors == []
     assert [item.event_id for item in decoded.items] == [r["event_id"] for r in records]
