@@ -9,6 +9,7 @@ the script prints what our endpoint answered each post, as JSON.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -17,8 +18,8 @@ import time
 # Offline: LiteLLM would otherwise fetch its model price map from GitHub at import.
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
-import litellm  # noqa: E402
-from litellm.integrations.generic_api.generic_api_callback import GenericAPILogger  # noqa: E402
+import litellm
+from litellm.integrations.generic_api.generic_api_callback import GenericAPILogger
 
 SYSTEM = "You are an expert data analyst with transparent reasoning."
 TOOL = {
@@ -40,8 +41,9 @@ async def main(url: str, token: str, *log_formats: str) -> None:
 
     async def recording(data: str):  # type: ignore[no-untyped-def]
         response = await original(data)
-        answers.append({"format": logger.log_format, "status": response.status_code,
-                        "body": response.json()})
+        answers.append(
+            {"format": logger.log_format, "status": response.status_code, "body": response.json()}
+        )
         return response
 
     logger._post_with_retries = recording  # type: ignore[method-assign]
@@ -91,15 +93,14 @@ async def main(url: str, token: str, *log_formats: str) -> None:
         metadata={"spend_logs_metadata": {"account_id": "acct-litellm-2", "channel": "batch"}},
         mock_response="General Kenobi",
     )
-    try:
+    # The failure is the point: LiteLLM logs it as a failure event.
+    with contextlib.suppress(Exception):
         await litellm.acompletion(
             model="gpt-4o",
             messages=[{"role": "user", "content": "fail please"}],
             user="acct-litellm-3",
             mock_response=Exception("upstream exploded"),
         )
-    except Exception:  # noqa: S110 - the failure is the point: it is logged as one
-        pass
     deadline = time.monotonic() + 20
     while len(logger.log_queue) < 3 and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
@@ -107,7 +108,7 @@ async def main(url: str, token: str, *log_formats: str) -> None:
     for log_format in log_formats:
         logger.log_format = log_format  # type: ignore[assignment]
         logger.log_queue = list(payloads)
-        await logger.async_send_batch()
+        await logger.async_send_batch()  # type: ignore[no-untyped-call]
     print(json.dumps({"queued": len(payloads), "answers": answers}))
 
 
