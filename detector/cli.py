@@ -63,7 +63,6 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="replay a synth scenario and score the cases")
     evaluate.add_argument("--scenario", type=Path, required=True, help="a synth output directory")
     evaluate.add_argument("--out", type=Path, default=None, help="default: SCENARIO/evaluation")
-    evaluate.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     evaluate.set_defaults(run=_evaluate)
 
     reviewer = commands.add_parser("reviewer", help="dashboard reviewer accounts")
@@ -221,40 +220,7 @@ def _worker(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from detector.pipeline.evaluate import evaluate_scenario
 
-    report = evaluate_scenario(args.scenario, out=args.out, database_url=args.database_url)
-    print(report)
-    return 0
-
-
-def _worker(args: argparse.Namespace) -> int:
-    import signal
-    import threading
-
-    from detector.pipeline.service import make_runner
-    from detector.store.db import make_engine
-
-    settings = get_settings()
-    runner = make_runner(make_engine(settings.resolved_database_url), settings)
-    if args.once:
-        stats = runner.run_until_idle(flush=args.flush)
-        runner.release()
-        print(f"processed {stats.records} records ({stats.late} late)")
-        return 0
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    logging.getLogger("detector.pipeline").info("worker %s started", runner.holder)
-    while not stop.is_set():
-        if runner.step().segments == 0:
-            stop.wait(settings.pipeline_poll_seconds)
-    runner.release()
-    return 0
-
-
-def _evaluate(args: argparse.Namespace) -> int:
-    from detector.pipeline.evaluate import evaluate_scenario
-
-    report = evaluate_scenario(args.scenario, out=args.out, database_url=args.database_url)
+    report = evaluate_scenario(args.scenario, out=args.out)
     print(report)
     return 0
 

@@ -76,8 +76,13 @@ def content_flags_from_text(text: str) -> list[str]:
     return [flag for flag, pattern in _TEXT_RULES if pattern.search(text)]
 
 
-def _has_flag(flag: str) -> pl.Expr:
-    return pl.col("content_flags").list.contains(flag).fill_null(False)
+def _has_flag(*flags: str) -> pl.Expr:
+    """True when a record carries any of ``flags`` (senders name the same thing
+    differently: ``data`` for data analysis, ``sensitive_rewrite`` for rewrites)."""
+    found = pl.lit(False)
+    for flag in flags:
+        found = found | pl.col("content_flags").list.contains(flag).fill_null(False)
+    return found
 
 
 def _tool_matches(pattern: str) -> pl.Expr:
@@ -99,19 +104,21 @@ def capability_columns() -> list[pl.Expr]:
     """
     tools = pl.col("tool_names").list.len().fill_null(0) > 0
     computer = _tool_matches(r"(?i)computer|browser|screen") | _has_flag("computer_use")
-    coding = _has_flag("code") | _has_flag("coding") | _tool_matches(r"(?i)bash|python|editor|code")
-    reasoning = (pl.col("reasoning_mode").fill_null("none") != "none") | (
-        pl.col("reasoning_output_tokens").fill_null(0) > 0
+    coding = _has_flag("code", "coding", "data") | _tool_matches(r"(?i)bash|python|editor|code")
+    reasoning = (
+        (pl.col("reasoning_mode").fill_null("none") != "none")
+        | (pl.col("reasoning_output_tokens").fill_null(0) > 0)
+        | _has_flag("reasoning")
     )
     exprs = {
-        "tool_use": tools,
+        "tool_use": tools | _has_flag("agentic", "tool_use"),
         "coding": coding,
         "reasoning": reasoning,
         "cot_elicitation": _has_flag("cot_elicitation"),
         "rubric_grading": _has_flag("rubric_grading"),
         "computer_use": computer,
-        "vision": pl.col("image_inputs").fill_null(0) > 0,
-        "rewrite": _has_flag("rewrite"),
+        "vision": (pl.col("image_inputs").fill_null(0) > 0) | _has_flag("vision"),
+        "rewrite": _has_flag("rewrite", "sensitive_rewrite"),
     }
     named = [expr.alias(f"cap_{name}") for name, expr in exprs.items()]
     anything = pl.any_horizontal(list(exprs.values()))

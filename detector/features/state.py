@@ -60,7 +60,12 @@ def merge_accounts(state: pl.DataFrame, windows: list[WindowAggregate]) -> pl.Da
                 pl.lit(1, pl.Int64).alias("active_windows"),
             ).select(state.columns)
         )
-    return (
+    # Only the accounts these windows touched are regrouped; the rest is carried
+    # over untouched, so a tick costs what its windows hold, not the whole state.
+    touched = pl.concat([part.select("account_id") for part in parts]).unique()
+    rest = state.join(touched, on="account_id", how="anti")
+    state = state.join(touched, on="account_id", how="semi")
+    merged = (
         pl.concat([state, *parts])
         .group_by("account_id")
         .agg(
@@ -70,8 +75,8 @@ def merge_accounts(state: pl.DataFrame, windows: list[WindowAggregate]) -> pl.Da
             pl.col("org_id").drop_nulls().first(),
         )
         .select(state.columns)
-        .sort("account_id")
     )
+    return pl.concat([rest, merged], rechunk=False)
 
 
 def merge_keys(state: pl.DataFrame, windows: list[WindowAggregate], *, top_k: int) -> pl.DataFrame:
@@ -80,15 +85,19 @@ def merge_keys(state: pl.DataFrame, windows: list[WindowAggregate], *, top_k: in
     if not windows:
         return state
     parts = [w.keys.with_columns(pl.lit(w.start).alias("last_seen")) for w in windows]
+    touched = pl.concat([part.select("account_id") for part in parts]).unique()
+    rest = state.join(touched, on="account_id", how="anti")
+    state = state.join(touched, on="account_id", how="semi")
     merged = (
         pl.concat([state, *parts])
         .group_by("account_id", "kind", "value")
         .agg(pl.col("records").sum(), pl.col("last_seen").max())
     )
-    return (
+    kept = (
         merged.sort(
             ["account_id", "kind", "records", "value"], descending=[False, False, True, False]
         )
         .filter(pl.int_range(pl.len()).over("account_id", "kind") < top_k)
         .select(state.columns)
     )
+    return pl.concat([rest, kept], rechunk=False)

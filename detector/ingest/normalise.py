@@ -10,6 +10,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TypeVar
 
+from detector.features.capability import content_flags_from_text
 from detector.fingerprints import prompt_fingerprint, template_fingerprint
 from detector.ingest.decode import Decoded, ItemError
 from detector.schema import Account, Record
@@ -103,6 +104,12 @@ def normalise_record(record: Record, key: bytes, keep_prompt_text: bool) -> None
             record.template_fingerprint = template_fingerprint(text, key)
         if record.prompt_chars is None:
             record.prompt_chars = len(text)
+        # Capability flags come from the text now, because the text itself is
+        # usually not kept; a sender's own flags stand and are added to.
+        derived = content_flags_from_text(text)
+        if derived:
+            given = record.content_flags or []
+            record.content_flags = given + [flag for flag in derived if flag not in given]
         if not keep_prompt_text:
             record.prompt_text = None
 

@@ -52,6 +52,7 @@ class CaseInfo:
     opened_at: float
     peak_score: float
     accounts: set[str] = field(default_factory=set)
+    records: dict[str, int] = field(default_factory=dict)
 
 
 def capability_mix(row: dict[str, Any]) -> dict[str, float]:

@@ -187,12 +187,18 @@ class Engine:
                 )
                 for w in windows
             ]
-            self.daily_ = (
-                pl.concat([self.daily_, *days])
+            fresh = pl.concat(days)
+            keys = fresh.select("account_id", "day").unique()
+            rest = self.daily_.join(keys, on=["account_id", "day"], how="anti")
+            touched = self.daily_.join(keys, on=["account_id", "day"], how="semi")
+            summed = (
+                pl.concat([touched, fresh])
                 .group_by("account_id", "day")
                 .agg(pl.col("records").sum())
-                .filter(pl.col("day") >= int((end - config.retention_days * DAY) // DAY))
-                .sort("account_id", "day")
+            )
+            first_day = int((end - config.retention_days * DAY) // DAY)
+            self.daily_ = pl.concat([rest, summed.select(rest.columns)]).filter(
+                pl.col("day") >= first_day
             )
         # Accounts idle past the retention horizon leave the state: memory stays flat.
         horizon = end - config.retention_days * DAY
@@ -264,11 +270,13 @@ class Engine:
         info.accounts.update(current)
         info.peak_score = max(info.peak_score, result.score)
         everyone = sorted(info.accounts)
-        records = dict(
+        # Accounts that left the running state keep the count they last had.
+        info.records.update(
             self.accounts_.filter(pl.col("account_id").is_in(everyone))
             .select("account_id", "records")
             .iter_rows()
         )
+        records = {account: info.records.get(account, 0) for account in everyone}
         return CaseUpdate(
             case_id=info.case_id,
             cluster_id=cluster_id,

@@ -38,6 +38,7 @@ FEATURE_LIMITS: dict[str, tuple[float, float]] = {
     "abused_program_share": (0.0, 1.0),
     "channels": (0.0, 10.0),
     "error_share": (0.0, 1.0),
+    "volume_spread": (0.0, 3.0),
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURE_LIMITS)
 
@@ -84,6 +85,9 @@ def cluster_features(
         pl.col("errors").sum(),
         pl.col("active_minutes").sum(),
         pl.col("active_windows").sum(),
+        # Spread of the members' hourly rates: the coefficient of variation.
+        (pl.col("records") / pl.col("active_windows")).std().fill_null(0.0).alias("_rate_sd"),
+        (pl.col("records") / pl.col("active_windows")).mean().alias("_rate_mean"),
     )
     population = accounts.select([pl.col(c).sum() for c in caps]).row(0)
     pop_total = max(1, sum(population))
@@ -227,6 +231,7 @@ def _finish(frame: pl.DataFrame, pop_mix: np.ndarray) -> pl.DataFrame:
         .alias("abused_program_share"),
         pl.col("channels").cast(pl.Float64),
         (pl.col("errors") / records).alias("error_share"),
+        (pl.col("_rate_sd") / pl.col("_rate_mean")).alias("volume_spread"),
     ).select(
         "cluster_id",
         "account_count",

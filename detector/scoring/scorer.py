@@ -43,7 +43,7 @@ class ClusterScorer:
 
     threshold: float = 0.7
     bias: float = -4.0
-    anomaly_weight: float = 2.0
+    anomaly_weight: float = 1.0
     seed: int = 7
     feedback: FeedbackMemory = field(default_factory=FeedbackMemory)
     model_: anomaly.HalfSpaceTrees = field(init=False)

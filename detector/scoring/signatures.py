@@ -39,14 +39,17 @@ def shared_payment(x: Row) -> Evidence | None:
 
 
 def fan_out(x: Row) -> Evidence | None:
-    if x["account_count"] >= 10 and x["single_org"] < 1:
-        weight = 1.0 + min(1.5, 0.5 * (x["log_accounts"] - 2.3))
+    # Many accounts of different organisations on shared infrastructure: what a
+    # reseller or a hydra network looks like, and rare for honest customers.
+    independent = x["single_org"] < 1 and x["org_count"] >= 0.5 * x["account_count"]
+    if x["account_count"] >= 10 and independent:
+        weight = 1.0 + min(2.0, 0.6 * (x["log_accounts"] - 2.3))
         prefixes = int(x["ip_prefixes"])
         return Evidence(
             "fan_out",
             weight,
-            f"{int(x['account_count'])} accounts of {int(x['org_count']) or 'no declared'} "
-            f"organisations act together from {prefixes} IP prefixes",
+            f"{int(x['account_count'])} accounts of {int(x['org_count'])} organisations "
+            f"share infrastructure ({prefixes} IP prefixes)",
         )
     return None
 
@@ -69,20 +72,19 @@ def template_reuse(x: Row) -> Evidence | None:
     return None
 
 
-def cot_elicitation(x: Row) -> Evidence | None:
-    share = x["share_cot_elicitation"]
-    if share >= 0.25:
+def reasoning_extraction(x: Row) -> Evidence | None:
+    parts = {
+        "asks for reasoning written out": x["share_cot_elicitation"],
+        "uses the model to grade answers": x["share_rubric_grading"],
+        "asks for sensitive questions rewritten": x["share_rewrite"],
+    }
+    total = sum(parts.values())
+    if total >= 0.2:
+        what, share = max(parts.items(), key=lambda item: item[1])
         return Evidence(
-            "cot_elicitation", 2.5, f"{_pct(share)} of traffic asks for reasoning written out"
-        )
-    return None
-
-
-def rubric_grading(x: Row) -> Evidence | None:
-    share = x["share_rubric_grading"]
-    if share >= 0.15:
-        return Evidence(
-            "rubric_grading", 1.5, f"{_pct(share)} of traffic uses the model to grade answers"
+            "reasoning_extraction",
+            2.5,
+            f"{_pct(total)} of traffic extracts reasoning or judgement ({_pct(share)} {what})",
         )
     return None
 
@@ -132,13 +134,26 @@ def signup_burst(x: Row) -> Evidence | None:
     return None
 
 
-def evasion_timing(x: Row) -> Evidence | None:
-    if x["hour_flatness"] >= 0.93 and x["cache_reuse"] < 0.15:
+def round_the_clock(x: Row) -> Evidence | None:
+    if x["hour_flatness"] >= 0.97 and x["account_count"] >= 5:
+        return Evidence("round_the_clock", 1.0, "traffic runs flat round the clock")
+    return None
+
+
+def low_cache(x: Row) -> Evidence | None:
+    # Rotating accounts and fresh task variants defeat the prompt cache.
+    if x["cache_reuse"] < 0.12 and x["account_count"] >= 5:
         return Evidence(
-            "flat_timing_low_cache",
-            1.0,
-            f"traffic runs round the clock with {_pct(x['cache_reuse'])} cache reuse",
+            "low_cache", 1.0, f"only {_pct(x['cache_reuse'])} of input tokens come from the cache"
         )
+    return None
+
+
+def even_volume(x: Row) -> Evidence | None:
+    # Hydra accounts are kept under rate limits at a similar rate; honest accounts
+    # are heavy-tailed.
+    if x["volume_spread"] < 0.6 and x["account_count"] >= 10:
+        return Evidence("even_volume", 1.0, "its accounts run at near-identical rates")
     return None
 
 
@@ -165,7 +180,7 @@ def cache_heavy(x: Row) -> Evidence | None:
 
 
 def human_rhythm(x: Row) -> Evidence | None:
-    if x["hour_flatness"] < 0.8:
+    if x["hour_flatness"] < 0.85:
         return Evidence("human_rhythm", -1.0, "traffic follows a working-day rhythm")
     return None
 
@@ -180,13 +195,14 @@ RULES: tuple[Rule, ...] = (
     shared_payment,
     fan_out,
     template_reuse,
-    cot_elicitation,
-    rubric_grading,
+    reasoning_extraction,
     lockstep,
     capability_concentration,
     model_pivot,
     signup_burst,
-    evasion_timing,
+    round_the_clock,
+    low_cache,
+    even_volume,
     one_organisation,
     exact_repeats,
     cache_heavy,

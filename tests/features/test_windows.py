@@ -112,7 +112,7 @@ def test_window_keys_use_prefixes_and_composites() -> None:
 def test_merge_keeps_top_k_per_kind_and_sums_across_windows() -> None:
     first = aggregate_window(FRAME, start=START)
     second = aggregate_window(FRAME.with_columns(pl.col("ts") + 3600), start=START + 3600)
-    accounts = merge_accounts(empty_accounts(), [first, second])
+    accounts = merge_accounts(empty_accounts(), [first, second]).sort("account_id")
     assert_frame_equal(
         accounts.select("account_id", "records", "first_seen", "last_seen", "active_windows"),
         pl.DataFrame(
@@ -125,7 +125,7 @@ def test_merge_keeps_top_k_per_kind_and_sums_across_windows() -> None:
             }
         ),
     )
-    keys = merge_keys(empty_keys(), [first, second], top_k=1)
+    keys = merge_keys(empty_keys(), [first, second], top_k=1).sort("account_id", "kind")
     assert keys.filter(pl.col("kind") == "model").select(
         "account_id", "value", "records"
     ).rows() == [
