@@ -133,8 +133,10 @@ def moonshot(w: World) -> Population:
     active_from = campaign_start + rng.uniform(0, 0.3, n) * span
     active_to = np.minimum(active_from + rng.uniform(0.5, 1.0, n) * span, campaign_start + span)
     active_to = np.maximum(active_to, active_from + DAY)
-    # 4k-11k exchanges each at full scale: per-day weight = that total over the active days.
-    per_account = rng.uniform(4_000, 11_000, n)
+    # 4k-11k exchanges each, averaging volume / accounts (5.7k at full scale); the
+    # per-day weight spreads that total over the account's active days.
+    mean = float(np.clip(p.volume / n, 4_100, 10_900))
+    per_account = 4_000 + 7_000 * rng.beta(1.0, 7_000 / (mean - 4_000) - 1.0, n)
     activity = overlap(w.days, w.start, active_from, active_to)
     activity *= (per_account / np.maximum(activity.sum(axis=1), 1e-9))[:, None]
     prefixes = public_ipv4(rng, 40)

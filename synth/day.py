@@ -8,8 +8,9 @@ import pyarrow as pa
 
 from synth import rows
 from synth.catalogue import KINDS, MODELS_PROVIDER, REASONING_MODES, USER_AGENT_NAMES
-from synth.ids import encoded, hex_strings, ipv4_strings
+from synth.ids import compact, encoded, hex_strings, ipv4_strings
 from synth.plan import Plan
+from synth.rows import Columns
 from synth.texts import prompt_texts
 from synth.tools import ListColumn, tool_sets
 
@@ -29,8 +30,12 @@ class DayBuilder:
         self.plan = plan
         table = plan.accounts
         self.account_ids = hex_strings(np.arange(len(table)), NS_ACCOUNT, prefix="acct_")
-        self.org_ids = hex_strings(table.org, NS_ORG, prefix="org_")
-        self.ips = ipv4_strings(plan.ips)
+        # Dictionaries of distinct values only: accounts share organisations and
+        # pools repeat addresses, and Parquet dictionaries should not hold duplicates.
+        orgs, self.org_of_account = np.unique(table.org, return_inverse=True)
+        self.org_ids = hex_strings(orgs, NS_ORG, prefix="org_")
+        addresses, self.address_of_slot = np.unique(plan.ips, return_inverse=True)
+        self.ips = ipv4_strings(addresses)
         models = (*plan.effective.old_models, plan.effective.new_model)
         self.vocab = {
             "model": _strings(models),
@@ -46,7 +51,7 @@ class DayBuilder:
         self.calls = ListColumn(rows.CALL_SETS)
         self.flags = ListColumn(tuple(kind.flags for kind in KINDS))
 
-    def columns(self, day: int) -> dict[str, npt.NDArray[np.generic]]:
+    def columns(self, day: int) -> Columns:
         """The day's rows of every population as code columns, sorted by start time."""
         plan = self.plan
         parts = []
@@ -69,11 +74,15 @@ class DayBuilder:
             for name, values in merged.items()
         }
 
-    def table(self, day: int, cols: dict[str, npt.NDArray[np.generic]]) -> pa.Table:
+    def table(self, day: int, cols: Columns) -> pa.Table:
         """The records of ``day``: ``RECORD_SCHEMA`` columns, strings dictionary-encoded
         where they repeat (Parquet readers get plain strings back)."""
         n = len(cols["ts_start"])
-        account = cols["account"]
+        accounts = len(self.plan.accounts)
+        used, account_rank = compact(cols["account"], accounts)
+        keys, key_rank = compact(cols["key"], accounts * 8)
+        orgs, org_rank = compact(self.org_of_account[cols["account"]], len(self.org_ids))
+        ips, ip_rank = compact(self.address_of_slot[cols["ip"]], len(self.ips))
         system = cols["system"]
         vocab = self.vocab
         # A few rows carry their text instead of fingerprints; the server derives them.
@@ -85,15 +94,15 @@ class DayBuilder:
         data = {
             "event_id": hex_strings((day << 32) + np.arange(n), NS_EVENT, prefix="evt_"),
             "ts_start": pa.array(cols["ts_start"]),
-            "account_id": encoded(self.account_ids, account),
+            "account_id": encoded(self.account_ids.take(pa.array(used)), account_rank),
             "request_model": encoded(vocab["model"], cols["model"]),
             "ts_end": pa.array(cols["ts_end"]),
-            "api_key_id": hex_strings(cols["key"], NS_KEY, prefix="key_"),
-            "org_id": encoded(self.org_ids, account),
+            "api_key_id": encoded(hex_strings(keys, NS_KEY, prefix="key_"), key_rank),
+            "org_id": encoded(self.org_ids.take(pa.array(orgs)), org_rank),
             "end_user_id": hex_strings(
                 cols["end_user"], NS_USER, prefix="user_", valid=cols["end_user"] >= 0
             ),
-            "client_ip": encoded(self.ips, cols["ip"]),
+            "client_ip": encoded(self.ips.take(pa.array(ips)), ip_rank),
             "user_agent": encoded(vocab["user_agent"], cols["user_agent"]),
             "provider": encoded(vocab["provider"], np.zeros(n, np.int8)),
             "operation": encoded(vocab["operation"], np.zeros(n, np.int8)),

@@ -53,13 +53,14 @@ def _write_day(
             out / "records" / f"{date}.parquet",
             use_dictionary=_DICTIONARY,
             write_statistics=["ts_start", "ts_end"],
-            **PARQUET,  # type: ignore[arg-type]
+            dictionary_pagesize_limit=8 << 20,
+            **PARQUET,
         )
     if fmt in ("ndjson", "both"):
         pl.from_arrow(table).write_ndjson(out / "records" / f"{date}.ndjson")  # type: ignore[union-attr]
     # Which population made each row, in the same order: for evaluation only.
     labels = pa.DictionaryArray.from_arrays(pa.array(sources.astype(np.int8)), pa.array(names))
-    pq.write_table(pa.table({"source": labels}), out / "labels" / f"{date}.parquet", **PARQUET)  # type: ignore[arg-type]
+    pq.write_table(pa.table({"source": labels}), out / "labels" / f"{date}.parquet", **PARQUET)
 
 
 def generate(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from synth.accounts import public_ipv4
@@ -75,7 +77,7 @@ def _payments(rng: np.random.Generator, n: int, space: int, free: float) -> np.n
     return np.where(rng.random(n) < free, -1, out)
 
 
-def _common(w: World, rng: np.random.Generator, n: int) -> dict[str, object]:
+def _common(w: World, rng: np.random.Generator, n: int) -> dict[str, Any]:
     """Identity and client columns of independent honest accounts."""
     country = w.countries(rng, n)
     ip_start, ip_count = w.own_ips(rng, rng.integers(1, 4, n))

@@ -25,7 +25,7 @@ def mix(codes: npt.ArrayLike, namespace: int) -> U64:
         x = np.asarray(codes).astype(np.uint64) + np.uint64(namespace) * _GOLDEN
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))  # type: ignore[no-any-return]
+        return x ^ (x >> np.uint64(31))
 
 
 # Two hex digits per byte value, so a 64-bit value is 8 table look-ups.
@@ -66,16 +66,14 @@ def hex_strings(
         raise ValueError(f"digits: {digits} must be 16 or 32")
     offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
     validity = None if valid is None else pa.array(valid).buffers()[1]
-    return pa.StringArray.from_buffers(  # type: ignore[no-any-return]
-        n, pa.py_buffer(offsets), pa.py_buffer(body), validity
-    )
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(body), validity)
 
 
 def ipv4_strings(addresses: npt.NDArray[np.uint32]) -> pa.StringArray:
     """Dotted-quad text of 32-bit addresses."""
     octets = [(addresses >> np.uint32(s)) & np.uint32(0xFF) for s in (24, 16, 8, 0)]
     texts = [pa.array(o.astype(np.int64)).cast(pa.string()) for o in octets]
-    return pc.binary_join_element_wise(*texts, ".")  # type: ignore[no-any-return]
+    return pc.binary_join_element_wise(*texts, ".")
 
 
 def encoded(
@@ -91,3 +89,18 @@ def encoded(
     mask = None if valid is None else ~valid
     codes = pa.array(indices.astype(np.int32), mask=mask)
     return pa.DictionaryArray.from_arrays(codes, vocabulary)
+
+
+def compact(
+    codes: npt.NDArray[np.integer], size: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The distinct values of ``codes`` (all in ``0..size-1``) and each row's index among them.
+
+    Parquet writers fall back from dictionary to plain pages when a dictionary
+    passes about 1 MB, so a day's column carries only the values that day uses.
+    Linear time: a presence table instead of a sort.
+    """
+    used = np.zeros(size, dtype=np.bool_)
+    used[codes] = True
+    rank = np.cumsum(used) - 1
+    return np.flatnonzero(used), rank[codes]

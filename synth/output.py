@@ -105,10 +105,10 @@ def scenario_document(plan: Plan, day_counts: list[int]) -> dict[str, Any]:
 
 def write_accounts(out: Path, plan: Plan) -> pa.Table:
     table = accounts_table(plan)
-    pq.write_table(table, out / "accounts.parquet", **PARQUET)  # type: ignore[arg-type]
+    pq.write_table(table, out / "accounts.parquet", **PARQUET)
     pl.from_arrow(table).write_ndjson(out / "accounts.ndjson")  # type: ignore[union-attr]
     truth = truth_table(plan, table.column("account_id"))
-    pq.write_table(truth, out / "truth.parquet", **PARQUET)  # type: ignore[arg-type]
+    pq.write_table(truth, out / "truth.parquet", **PARQUET)
     return table
 
 

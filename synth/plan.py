@@ -22,8 +22,9 @@ I64 = npt.NDArray[np.int64]
 
 def apportion(total: int, weights: npt.NDArray[np.float64]) -> I64:
     """Split ``total`` into integers proportional to ``weights`` (largest remainder)."""
+    out: I64 = np.zeros(len(weights), dtype=np.int64)
     if total <= 0 or weights.sum() <= 0:
-        return np.zeros(len(weights), dtype=np.int64)
+        return out
     exact = weights / weights.sum() * total
     out = np.floor(exact).astype(np.int64)
     short = total - int(out.sum())

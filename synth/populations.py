@@ -32,7 +32,8 @@ def mix(**shares: float) -> F64:
     out = np.zeros(len(KINDS))
     for name, share in shares.items():
         out[KIND_INDEX[name]] = share
-    return out / out.sum()
+    normalised: F64 = out / out.sum()
+    return normalised
 
 
 @dataclass
@@ -51,9 +52,9 @@ class Pivot:
     def new_share(self, hours_since_release: F64) -> F64:
         h = np.maximum(hours_since_release, 0.0)
         if self.ramp_hours > 0:
-            return self.share * np.minimum(h / self.ramp_hours, 1.0)  # type: ignore[no-any-return]
+            return self.share * np.minimum(h / self.ramp_hours, 1.0)
         days = np.maximum(h / 24.0 - self.delay_days, 0.0)
-        return self.share * (1.0 - np.exp(-days / self.tau_days))  # type: ignore[no-any-return]
+        return self.share * (1.0 - np.exp(-days / self.tau_days))
 
 
 @dataclass
@@ -101,7 +102,8 @@ def overlap(days: int, start_epoch: float, begin: F64, end: F64) -> F64:
     d = np.arange(days, dtype=np.float64)
     lo = (begin - start_epoch)[:, None] / 86_400.0
     hi = (end - start_epoch)[:, None] / 86_400.0
-    return np.clip(np.minimum(hi, d[None, :] + 1) - np.maximum(lo, d[None, :]), 0.0, 1.0)
+    inside: F64 = np.clip(np.minimum(hi, d[None, :] + 1) - np.maximum(lo, d[None, :]), 0, 1)
+    return inside
 
 
 def weekday_factor(days: int, start_weekday: int, weekend: float) -> F64:

@@ -7,6 +7,8 @@ rows is a few dozen numpy arrays. ``synth.day`` turns them into Arrow columns.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -34,7 +36,7 @@ from synth.populations import (
 from synth.scenario import DAY, Scenario
 from synth.tools import tool_sets
 
-Columns = dict[str, npt.NDArray[np.generic]]
+Columns = dict[str, npt.NDArray[Any]]
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
@@ -71,7 +73,8 @@ def _choice(rng: np.random.Generator, codes: I64, n: int) -> I64:
 
 def _lognormal(rng: np.random.Generator, params: F64, kind: I64) -> I64:
     values = np.exp(params[kind, 0] + params[kind, 1] * rng.standard_normal(len(kind)))
-    return np.maximum(values, 1).astype(np.int64)
+    out: I64 = np.maximum(values, 1).astype(np.int64)
+    return out
 
 
 def place(

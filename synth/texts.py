@@ -13,7 +13,7 @@ from synth.catalogue import KINDS
 _PHRASES = {
     "chat": "Could you explain {q} in plain words? I have {n} minutes.",
     "coding": "Write a function that parses {q} and returns the first {n} fields.",
-    "agentic_coding": "Fix the failing test in {q}; run the suite and keep the diff under {n} lines.",
+    "agentic_coding": "Fix the failing test in {q}; run the suite, keep the diff under {n} lines.",
     "tool_use": "Look up {q} and summarise the top {n} results.",
     "data_analysis": "Given the table {q}, compute the {n}-day rolling average.",
     "computer_use": "Open {q} in the browser and fill in the form with {n} rows.",

@@ -14,9 +14,11 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 # Relative activity per local hour: people at work and at home, and office hours only.
-_HUMAN = np.array(
-    [0.2, 0.12, 0.08, 0.06, 0.06, 0.1, 0.25, 0.5, 0.85, 1, 1, 1]
-    + [0.9, 1, 1, 1, 0.9, 0.8, 0.7, 0.65, 0.6, 0.55, 0.45, 0.3]
+_HUMAN = np.concatenate(
+    [
+        [0.2, 0.12, 0.08, 0.06, 0.06, 0.1, 0.25, 0.5, 0.85, 1, 1, 1],  # midnight to noon
+        [0.9, 1, 1, 1, 0.9, 0.8, 0.7, 0.65, 0.6, 0.55, 0.45, 0.3],
+    ]
 )
 _WORK = np.array([0.03] * 8 + [0.6, 1, 1, 1, 0.7, 1, 1, 1, 0.9, 0.5] + [0.15] * 6)
 PROFILES = {"human": np.cumsum(_HUMAN) / _HUMAN.sum(), "work": np.cumsum(_WORK) / _WORK.sum()}
@@ -25,7 +27,8 @@ PROFILES = {"human": np.cumsum(_HUMAN) / _HUMAN.sum(), "work": np.cumsum(_WORK) 
 def within_group(counts: I64) -> I64:
     """For rows grouped by ``counts``, each row's position inside its group."""
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    return np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(offsets, counts)
+    out: I64 = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(offsets, counts)
+    return out
 
 
 def sessions(
@@ -69,7 +72,7 @@ def batch(rng: np.random.Generator, counts: I64) -> F64:
     """Batch jobs: uniform within one window of a few hours per account and day."""
     starts = rng.uniform(0, 12 * 3600, len(counts))
     lengths = rng.uniform(4 * 3600, 12 * 3600, len(counts))
-    return np.repeat(starts, counts) + rng.random(int(counts.sum())) * np.repeat(lengths, counts)  # type: ignore[no-any-return]
+    return np.repeat(starts, counts) + rng.random(int(counts.sum())) * np.repeat(lengths, counts)
 
 
 def lockstep(
