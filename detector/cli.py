@@ -12,6 +12,7 @@ from pathlib import Path
 import orjson
 from tqdm import tqdm
 
+from detector import fingerprint_cli
 from detector.config import get_settings
 from detector.errors import DetectorError
 
@@ -67,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
 
     reviewer = commands.add_parser("reviewer", help="dashboard reviewer accounts")
     _reviewer_commands(reviewer.add_subparsers(required=True))
+
+    fingerprint_cli.add_parser(commands)
     return parser
 
 
