@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, select
 
-from detector.dashboard.queries import CASES, aware, regressed_cases
+from detector.dashboard.queries import CASES, regressed_cases
 from detector.store.models import AccountRow
 from detector.store.pipeline_models import CaseAccountRow, CaseRow, DecisionRow
 from detector.store.review_models import SnoozeRow
+from detector.store.reviews import aware
 
 # Sign-ups spread over more than this are drawn per day instead of per hour.
 HOURLY_SPAN = timedelta(days=3)

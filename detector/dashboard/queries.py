@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Text, cast, func, select
 
 from detector.store.pipeline_models import CaseRow
 from detector.store.review_models import AuditRow, CaseViewRow
+from detector.store.reviews import aware
 
 # Core selects of whole rows: these functions run on a Connection, not an ORM Session.
 CASES = CaseRow.__table__
@@ -191,8 +192,3 @@ def regressed_cases(conn: Connection, *, case_ids: list[str]) -> set[str]:
         .where(AuditRow.action == "regressed")
     ).scalars()
     return {case_id for case_id in rows if case_id is not None}
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes for timezone-aware columns; they hold UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -13,11 +13,12 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, func, select
 
 from detector.store.pipeline_models import CaseAccountRow, DecisionRow
+from detector.store.reviews import aware
 
 CSV_COLUMNS = ("account_id", "case_id", "decision_id", "blocked_at", "actor")
 
@@ -70,8 +71,7 @@ def blocked_accounts(conn: Connection, *, since: datetime | None = None) -> list
     for account_id, case_id, decision_id, created_at, actor in rows:
         if entries and entries[-1].account_id == account_id:
             continue
-        when = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
-        entries.append(Blocked(account_id, case_id, int(decision_id), when, actor))
+        entries.append(Blocked(account_id, case_id, int(decision_id), aware(created_at), actor))
     return entries
 
 

@@ -199,7 +199,7 @@ def decide(
         "score": case.score,
         "account_count": case.account_count,
         "record_count": case.record_count,
-        "last_event_at": _aware(case.last_event_at).isoformat(),
+        "last_event_at": aware(case.last_event_at).isoformat(),
     }
     _audit(conn, case_id=case_id, actor=actor, action=action, note=note, detail=snapshot, now=now)
     if webhook_url:
@@ -287,7 +287,7 @@ def due_snoozes(conn: Connection, *, now: datetime) -> list[tuple[str, str]]:
     ).all()
     due = []
     for case_id, until, wake_above, score in snoozed:
-        if until is not None and _aware(until) <= now:
+        if until is not None and aware(until) <= now:
             due.append((case_id, "date reached"))
         elif wake_above is not None and score >= wake_above:
             due.append((case_id, f"score rose to {score:.2f}"))
@@ -340,7 +340,7 @@ def due_regressions(conn: Connection) -> list[tuple[str, str, dict[str, int]]]:
             "account_count", accounts
         )
         decided_at = before.get("last_event_at")
-        later = decided_at is None or _aware(last_event_at) > datetime.fromisoformat(decided_at)
+        later = decided_at is None or aware(last_event_at) > datetime.fromisoformat(decided_at)
         if grew and later:
             due.append((case_id, action, {"record_count": records, "account_count": accounts}))
     return due
@@ -404,7 +404,7 @@ def _entry(row: Row[Any]) -> AuditEntry:
         action=row.action,
         note=row.note,
         detail=dict(row.detail or {}),
-        created_at=_aware(row.created_at),
+        created_at=aware(row.created_at),
     )
 
 
@@ -437,6 +437,6 @@ def _case(conn: Connection, case_id: str) -> Row[Any]:
     return case
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes for aware columns; they were stored as UTC."""
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes for timezone-aware columns; they hold UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -3,7 +3,7 @@ and answers with a redirect (post/redirect/get), so a reload never posts twice."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
@@ -93,17 +93,11 @@ def _date(value: str) -> datetime | None:
     if not value.strip():
         return None
     try:
-        day = datetime.fromisoformat(value.strip())
+        # A bare date (what the form's date picker sends) means 00:00 UTC that day.
+        moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise InvalidRequestError(f"until: {value!r} is not a date (YYYY-MM-DD)") from None
-    if day.tzinfo is None:
-        # A bare date means the start of that day, UTC.
-        day = (
-            datetime.combine(day.date(), time.min, UTC)
-            if len(value.strip()) == 10
-            else (day.replace(tzinfo=UTC))
-        )
-    return day
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _number(value: str) -> float | None:
