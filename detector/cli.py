@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import logging
+import logging.config
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from tqdm import tqdm
 from detector import fingerprint_cli
 from detector.config import get_settings
 from detector.errors import DetectorError
+from detector.observability.logs import log_config
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -84,6 +86,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         workers=args.workers or settings.workers,
         log_level=settings.log_level,
+        log_config=log_config(settings, json=settings.log_format == "json"),
+        # Requests are logged once, with their request id, by RequestContextMiddleware.
+        access_log=False,
     )
     return 0
 
@@ -203,6 +208,7 @@ def _worker(args: argparse.Namespace) -> int:
     from detector.store.db import make_engine
 
     settings = get_settings()
+    logging.config.dictConfig(log_config(settings, json=settings.log_format == "json"))
     runner = make_runner(make_engine(settings.resolved_database_url), settings)
     if args.once:
         stats = runner.run_until_idle(flush=args.flush)

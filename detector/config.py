@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = Field(default=1, ge=1)
     log_level: str = "info"
+    # "json": one JSON object a line, with request ids (docs/operations.md); "text": plain.
+    log_format: Literal["json", "text"] = "json"
 
     # Ingest limits. A body is checked before and after gzip, so a small
     # compressed body cannot expand past max_body_bytes.

@@ -1,13 +1,16 @@
 """Structured logs: one JSON object a line, with the request id of the request served.
 
 Secrets never reach the output: the formatter replaces every configured API token
-(and the fingerprint key) wherever it appears, as a last guard behind code that
-simply never logs headers or bodies.
+(and the fingerprint key) wherever it appears, as a last guard behind
+code that simply never logs headers or bodies. Secrets shorter than
+``MIN_SECRET_CHARS`` are not searched for: they would blank out ordinary words, and a
+secret that short is not one anyway.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from collections.abc import Iterable
 from contextvars import ContextVar
@@ -20,6 +23,7 @@ from detector.config import Settings
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 REDACTED = "[redacted]"
+MIN_SECRET_CHARS = 8
 
 # Attributes every LogRecord has; anything else was passed in ``extra=`` and is logged.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -35,7 +39,8 @@ class JsonFormatter(logging.Formatter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         # Longest first, so that a token containing another is replaced whole.
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        kept = sorted({s for s in secrets if len(s) >= MIN_SECRET_CHARS}, key=len, reverse=True)
+        self.secrets = re.compile("|".join(re.escape(s) for s in kept)) if kept else None
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -53,9 +58,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = "".join(traceback.format_exception(*record.exc_info))
         line = orjson.dumps(entry, default=str).decode()
-        for secret in self.secrets:
-            line = line.replace(secret, REDACTED)
-        return line
+        return self.secrets.sub(REDACTED, line) if self.secrets else line
 
 
 def secrets_of(settings: Settings) -> list[str]:
@@ -88,5 +91,7 @@ def log_config(settings: Settings, *, json: bool = True) -> dict[str, Any]:
             "uvicorn": {"level": level, "handlers": [], "propagate": True},
             "uvicorn.error": {"level": level, "handlers": [], "propagate": True},
             "alembic.runtime.plugins": {"level": "WARNING"},
+            # /readyz reads the schema revision on every probe; its INFO lines are noise.
+            "alembic.runtime.migration": {"level": "WARNING"},
         },
     }
