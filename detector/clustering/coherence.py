@@ -1,72 +1,76 @@
-"""Prune accounts that a shared value pulled into a cluster but that do not act with it.
+"""Split a component into the groups of accounts that also act alike.
 
 A proxy network mixes real customers' traffic with a campaign's, so a component
-linked through its IP ranges holds both. Accounts that run the cluster's common
-scaffolding (system prompts, tool schemas, templates that a large part of the
-cluster uses) stay; the rest, unless they share a payment instrument with the
-cluster, leave it. CAMPAIGNS.md: compute the signals per template within a cluster.
+linked through its IP ranges holds both, and the real customers may even outnumber
+the campaign. Within each component, accounts are linked again, this time by the
+scaffolding they run (a system prompt, a tool schema) or a payment instrument they
+share; each connected group of that second graph becomes a cluster of its own.
+Customers who only shared an exit IP fall away; the campaign, whose accounts run
+the same few scaffolds, stays together. CAMPAIGNS.md: compute the signals per
+template within a cluster.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
-PROFILE_KINDS: tuple[str, ...] = ("sys", "tools", "tmpl")
+PROFILE_KINDS: tuple[str, ...] = ("sys", "tools", "pay")
 
 
 def prune(
     members: pl.DataFrame,
     keys: pl.DataFrame,
     *,
-    core_share: float = 0.3,
-    min_coherence: float = 0.3,
+    min_share: float = 0.2,
 ) -> pl.DataFrame:
-    """Keep, of ``members`` (``account_id``, ``component``), the accounts coherent with
-    their component; returns the same columns.
+    """Split ``members`` (``account_id``, ``component``) into behavioural groups;
+    returns the same columns, the label of a group being its smallest account id.
 
-    A *core* value is one used by at least ``core_share`` of a component's accounts;
-    an account's coherence is the largest share of its records that go to core values
-    of one kind. Components of two accounts are kept whole.
+    An account's scaffolding counts when it carries at least ``min_share`` of the
+    account's records (so one stray request does not bridge two groups). Groups of
+    one account are dropped.
     """
     if members.is_empty():
         return members
-    sizes = members.group_by("component").agg(pl.len().alias("size"))
-    profile = keys.filter(pl.col("kind").is_in(PROFILE_KINDS)).join(members, on="account_id")
-    core = (
-        profile.group_by("component", "kind", "value")
-        .agg(pl.col("account_id").n_unique().alias("users"))
-        .join(sizes, on="component")
-        .filter(pl.col("users") >= core_share * pl.col("size"))
-        .select("component", "kind", "value")
-    )
     totals = (
         keys.filter(pl.col("kind") == "channel")
         .group_by("account_id")
         .agg(pl.col("records").sum().alias("total"))
     )
-    coherence = (
-        profile.join(core, on=["component", "kind", "value"], how="semi")
-        .group_by("account_id", "kind")
-        .agg(pl.col("records").sum())
-        .join(totals, on="account_id")
-        .group_by("account_id")
-        .agg((pl.col("records") / pl.col("total")).max().alias("coherence"))
-    )
-    pay = keys.filter(pl.col("kind") == "pay").join(members, on="account_id")
-    shared_pay = (
-        pay.filter(pl.col("account_id").n_unique().over("component", "value") >= 2)
-        .select("account_id")
-        .unique()
-    )
-    kept = (
-        members.join(sizes, on="component")
-        .join(coherence, on="account_id", how="left")
+    profile = (
+        keys.filter(pl.col("kind").is_in(PROFILE_KINDS))
+        .join(members, on="account_id")
+        .join(totals, on="account_id", how="left")
         .filter(
-            (pl.col("size") <= 2)
-            | (pl.col("coherence").fill_null(0.0) >= min_coherence)
-            | pl.col("account_id").is_in(shared_pay["account_id"].implode())
+            (pl.col("kind") == "pay")
+            | (pl.col("records") >= min_share * pl.col("total").fill_null(0))
         )
-        .select("account_id", "component")
+        .select(
+            "account_id",
+            pl.concat_str(["component", "kind", "value"], separator="\x00").alias("node"),
+        )
     )
-    # A component pruned down to one account is no longer a cluster.
-    return kept.filter(pl.len().over("component") >= 2).sort("account_id")
+    shared = profile.filter(pl.len().over("node") >= 2)
+    accounts = members["account_id"].unique().sort()
+    nodes = shared["node"].unique().sort()
+    a_map = pl.DataFrame({"account_id": accounts, "a": np.arange(len(accounts))})
+    n_map = pl.DataFrame({"node": nodes, "n": np.arange(len(nodes)) + len(accounts)})
+    pairs = shared.join(a_map, on="account_id").join(n_map, on="node")
+    size = len(accounts) + len(nodes)
+    graph = coo_matrix(
+        (np.ones(len(pairs), dtype=np.int8), (pairs["a"].to_numpy(), pairs["n"].to_numpy())),
+        shape=(size, size),
+    )
+    _, labels = connected_components(graph, directed=False)
+    groups = pl.DataFrame({"account_id": accounts, "label": labels[: len(accounts)]})
+    return (
+        members.join(groups, on="account_id")
+        # A group never spans two components: their nodes are distinct by construction.
+        .with_columns(pl.col("account_id").min().over("label").alias("component"))
+        .filter(pl.len().over("label") >= 2)
+        .select("account_id", "component")
+        .sort("account_id")
+    )

@@ -39,6 +39,7 @@ FEATURE_LIMITS: dict[str, tuple[float, float]] = {
     "channels": (0.0, 10.0),
     "error_share": (0.0, 1.0),
     "volume_spread": (0.0, 3.0),
+    "span_hours": (0.0, 24.0 * 60),
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURE_LIMITS)
 
@@ -85,6 +86,7 @@ def cluster_features(
         pl.col("errors").sum(),
         pl.col("active_minutes").sum(),
         pl.col("active_windows").sum(),
+        ((pl.col("last_seen").max() - pl.col("first_seen").min()) / 3600 + 1).alias("span_hours"),
         # Spread of the members' hourly rates: the coefficient of variation.
         (pl.col("records") / pl.col("active_windows")).std().fill_null(0.0).alias("_rate_sd"),
         (pl.col("records") / pl.col("active_windows")).mean().alias("_rate_mean"),

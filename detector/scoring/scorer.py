@@ -42,7 +42,7 @@ class ClusterScorer:
     """
 
     threshold: float = 0.7
-    bias: float = -4.0
+    bias: float = -3.5
     anomaly_weight: float = 1.0
     seed: int = 7
     feedback: FeedbackMemory = field(default_factory=FeedbackMemory)

@@ -7,6 +7,7 @@ first), not fitted: they must hold on traffic nobody labelled.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -135,7 +136,8 @@ def signup_burst(x: Row) -> Evidence | None:
 
 
 def round_the_clock(x: Row) -> Evidence | None:
-    if x["hour_flatness"] >= 0.97 and x["account_count"] >= 5:
+    # The shape of a day needs a day of traffic before it means anything.
+    if x["span_hours"] >= 24 and x["hour_flatness"] >= 0.97 and x["account_count"] >= 5:
         return Evidence("round_the_clock", 1.0, "traffic runs flat round the clock")
     return None
 
@@ -180,14 +182,19 @@ def cache_heavy(x: Row) -> Evidence | None:
 
 
 def human_rhythm(x: Row) -> Evidence | None:
-    if x["hour_flatness"] < 0.85:
+    if x["span_hours"] >= 24 and x["hour_flatness"] < 0.85:
         return Evidence("human_rhythm", -1.0, "traffic follows a working-day rhythm")
     return None
 
 
-def low_volume(x: Row) -> Evidence | None:
-    if x["log_records_per_account"] < 3.9:  # under ~50 records an account
-        return Evidence("low_volume", -1.0, "low volume per account")
+def low_rate(x: Row) -> Evidence | None:
+    # Campaign accounts work steadily; students, hobbyists and most honest accounts
+    # send a request now and then. Judged per account and hour of the cluster's life.
+    rate = math.exp(x["log_records_per_account"]) / max(1.0, x["span_hours"])
+    if x["span_hours"] >= 6 and rate < 0.5:
+        return Evidence(
+            "low_rate", -1.5, f"each account sends {rate:.1f} requests an hour on average"
+        )
     return None
 
 
@@ -207,7 +214,7 @@ RULES: tuple[Rule, ...] = (
     exact_repeats,
     cache_heavy,
     human_rhythm,
-    low_volume,
+    low_rate,
 )
 
 
