@@ -19,6 +19,7 @@ from detector.api.routes import metrics as metrics_route
 from detector.api.routes import traces as traces_route
 from detector.config import Settings, get_settings
 from detector.dashboard import mount as mount_dashboard
+from detector.dashboard.sweeper import Sweeper
 from detector.enforcement.webhook import WebhookWorker
 from detector.errors import (
     BadBatchError,
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.resolved_database_url)
 
     webhooks = WebhookWorker(engine, settings)
+    sweeper = Sweeper(engine)
 
     runner = make_runner(engine, settings)
     worker = BackgroundWorker(runner, interval=settings.pipeline_poll_seconds)
@@ -49,11 +51,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await webhooks.start()
+        await sweeper.start()
         if settings.pipeline_embedded:
             worker.start()
         yield
         if settings.pipeline_embedded:
             await run_in_threadpool(worker.stop)
+        await sweeper.stop()
         await webhooks.stop()
         engine.dispose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 from detector.dashboard.queries import queue
+from detector.dashboard.sweeper import Sweeper, settle
 from detector.errors import InvalidRequestError, NotFoundError
 from detector.store.db import write_transaction
 from detector.store.pipeline_models import CaseRow
@@ -173,3 +175,22 @@ def test_snooze_and_reopen_through_the_forms(
     assert status_of(engine, "c1") == "open"
     history = browser_client.get("/dashboard/cases/c1").text
     assert "reopen" in history and "snooze" in history
+
+
+def test_the_sweeper_wakes_snoozes_without_a_page_view(engine: Engine, seed_one: None) -> None:
+    assert settle(engine, now=NOW) == []
+    with write_transaction(engine) as conn:
+        snooze(conn, case_id="c1", actor="alice", now=NOW, rise=0.05)
+    pipeline_writes(engine, "c1", score=0.9)
+
+    async def run_briefly() -> None:
+        sweeper = Sweeper(engine, interval=0.05)
+        await sweeper.start()
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if status_of(engine, "c1") == "open":
+                break
+        await sweeper.stop()
+
+    asyncio.run(run_briefly())
+    assert status_of(engine, "c1") == "open"

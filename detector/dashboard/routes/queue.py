@@ -12,14 +12,8 @@ from fastapi.responses import RedirectResponse, Response
 from detector.api.deps import State
 from detector.dashboard.auth import SignedIn
 from detector.dashboard.queries import STATUSES, queue
+from detector.dashboard.sweeper import settle
 from detector.dashboard.web import render
-from detector.store.db import write_transaction
-from detector.store.reviews import (
-    due_regressions,
-    due_snoozes,
-    mark_regressions,
-    wake_snoozed,
-)
 
 router = APIRouter()
 
@@ -42,16 +36,8 @@ def queue_page(
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     # Snoozes that are due and closed cases that came back are settled before the
-    # queue is read, so the reviewer sees them where they now belong. The write lock
-    # is taken only when there is something to settle: a page view must not queue
-    # behind the pipeline's writes for nothing.
-    now = datetime.now(UTC)
-    with state.engine.connect() as conn:
-        settle = bool(due_snoozes(conn, now=now) or due_regressions(conn))
-    if settle:
-        with write_transaction(state.engine) as conn:
-            wake_snoozed(conn, now=now)
-            mark_regressions(conn, now=now)
+    # queue is read, so the reviewer sees them where they now belong.
+    settle(state.engine, now=datetime.now(UTC))
     with state.engine.connect() as conn:
         view = queue(
             conn,
