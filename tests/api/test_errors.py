@@ -8,10 +8,9 @@ from collections.abc import Iterator
 import httpx
 import orjson
 import pytest
-from sqlalchemy import Engine
 
-from tests.api.conftest import MakeServer
-from tests.support.records import RecordFactory, encode, stored_records
+from tests.api.conftest import SMALL_BODY, MakeServer
+from tests.support.records import RecordFactory, encode
 from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.db
@@ -31,26 +30,34 @@ ENDPOINTS = ["/v1/records", "/v1/accounts"]
     ],
 )
 def test_writes_without_a_valid_bearer_token_are_refused(
-    server: LiveServer, engine: Engine, record_factory: RecordFactory, authorization: str | None
+    shared_server: LiveServer, record_factory: RecordFactory, authorization: str | None
 ) -> None:
     headers = {} if authorization is None else {"Authorization": authorization}
     for path in ENDPOINTS:
-        answer = httpx.post(f"{server.url}{path}", json=record_factory.records(2), headers=headers)
+        answer = httpx.post(
+            f"{shared_server.url}{path}", json=record_factory.records(2), headers=headers
+        )
         assert answer.status_code == 401
         assert answer.headers["WWW-Authenticate"] == "Bearer"
         assert "bearer token" in answer.json()["detail"]
-    assert stored_records(engine) == []
+    assert_nothing_stored(shared_server)
 
 
-def test_reads_need_a_token_but_health_does_not(server: LiveServer) -> None:
-    assert httpx.get(f"{server.url}/v1/pipeline").status_code == 401
-    assert httpx.get(f"{server.url}/healthz").status_code == 200
-    assert httpx.get(f"{server.url}/readyz").status_code == 200
+def assert_nothing_stored(live: LiveServer) -> None:
+    """Nothing sent to the shared server may ever reach its store."""
+    with live.client() as client:
+        assert client.get("/v1/pipeline").json()["segments"] == 0
 
 
-def test_bearer_scheme_is_case_insensitive(server: LiveServer) -> None:
-    headers = {"Authorization": f"bearer {server.token}"}
-    assert httpx.get(f"{server.url}/v1/pipeline", headers=headers).status_code == 200
+def test_reads_need_a_token_but_health_does_not(shared_server: LiveServer) -> None:
+    assert httpx.get(f"{shared_server.url}/v1/pipeline").status_code == 401
+    assert httpx.get(f"{shared_server.url}/healthz").status_code == 200
+    assert httpx.get(f"{shared_server.url}/readyz").status_code == 200
+
+
+def test_bearer_scheme_is_case_insensitive(shared_server: LiveServer) -> None:
+    headers = {"Authorization": f"bearer {shared_server.token}"}
+    assert httpx.get(f"{shared_server.url}/v1/pipeline", headers=headers).status_code == 200
 
 
 def test_any_configured_token_is_accepted(make_server: MakeServer) -> None:
@@ -74,13 +81,7 @@ def test_without_configured_tokens_every_write_is_refused(
         assert answer.status_code == 401
 
 
-LIMIT = 4096
-
-
-@pytest.fixture
-def small(make_server: MakeServer) -> LiveServer:
-    """A server that takes at most 4 KiB of body and 5 records a batch."""
-    return make_server(max_body_bytes=LIMIT, max_records_per_batch=5)
+LIMIT = SMALL_BODY
 
 
 def _over_limit(factory: RecordFactory) -> list[dict[str, object]]:
@@ -91,10 +92,10 @@ def _over_limit(factory: RecordFactory) -> list[dict[str, object]]:
 
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_body_over_the_limit_is_413(
-    small: LiveServer, record_factory: RecordFactory, path: str
+    small_server: LiveServer, record_factory: RecordFactory, path: str
 ) -> None:
     body, headers = encode(_over_limit(record_factory), "array")
-    with small.client() as client:
+    with small_server.client() as client:
         answer = client.post(path, content=body, headers=headers)
     assert answer.status_code == 413
     assert "body" in answer.json()["detail"]
@@ -102,7 +103,7 @@ def test_body_over_the_limit_is_413(
 
 
 def test_chunked_body_over_the_limit_is_413(
-    small: LiveServer, record_factory: RecordFactory
+    small_server: LiveServer, record_factory: RecordFactory
 ) -> None:
     """Without a Content-Length the limit is enforced while the body streams in."""
     body, headers = encode(_over_limit(record_factory), "ndjson")
@@ -111,28 +112,28 @@ def test_chunked_body_over_the_limit_is_413(
         for start in range(0, len(body), 512):
             yield body[start : start + 512]
 
-    with small.client() as client:
+    with small_server.client() as client:
         answer = client.post("/v1/records", content=chunks(), headers=headers)
     assert answer.status_code == 413
     assert "over the limit" in answer.json()["detail"]
 
 
 def test_gzip_body_that_expands_over_the_limit_is_413(
-    small: LiveServer, record_factory: RecordFactory
+    small_server: LiveServer, record_factory: RecordFactory
 ) -> None:
     body, headers = encode(_over_limit(record_factory), "array", gzipped=True)
     assert len(body) < LIMIT  # small on the wire, too big once inflated
-    with small.client() as client:
+    with small_server.client() as client:
         answer = client.post("/v1/records", content=body, headers=headers)
     assert answer.status_code == 413
     assert "decompressed" in answer.json()["detail"]
 
 
-def test_gzip_bomb_is_413(small: LiveServer) -> None:
+def test_gzip_bomb_is_413(small_server: LiveServer) -> None:
     """Under 4 KiB on the wire that would inflate to 3 MiB is refused at the limit."""
     bomb = gzip.compress(b"[" + b" " * (3 << 20) + b"]", compresslevel=9)
     assert len(bomb) < LIMIT
-    with small.client() as client:
+    with small_server.client() as client:
         answer = client.post(
             "/v1/records",
             content=bomb,
@@ -145,15 +146,17 @@ def test_gzip_bomb_is_413(small: LiveServer) -> None:
 @pytest.mark.parametrize("form", ["array", "object", "ndjson"])
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_too_many_records_in_a_batch_is_413(
-    small: LiveServer, record_factory: RecordFactory, form: str, path: str
+    small_server: LiveServer, record_factory: RecordFactory, form: str, path: str
 ) -> None:
     items = record_factory.records(6) if path == "/v1/records" else record_factory.accounts(6)
-    for item in items:  # keep the body under the byte limit
+    for number, item in enumerate(items):  # keep the body under the byte limit
         for name in ("tool_names", "user_agent", "attributes", "finish_reason", "org_id"):
             item.pop(name, None)
+        if "event_id" in item:  # ids of their own on this module's shared store
+            item["event_id"] = f"limit-{form}-{number}"
     body, headers = encode(items, form)  # type: ignore[arg-type]
     assert len(body) < LIMIT
-    with small.client() as client:
+    with small_server.client() as client:
         answer = client.post(path, content=body, headers=headers)
         assert answer.status_code == 413
         assert answer.json()["detail"].startswith("records: 6 in one batch is over the limit of 5")
@@ -163,11 +166,11 @@ def test_too_many_records_in_a_batch_is_413(
 
 
 def test_limit_holds_with_bad_records_in_the_batch(
-    small: LiveServer, record_factory: RecordFactory
+    small_server: LiveServer, record_factory: RecordFactory
 ) -> None:
     """The per-record path (taken when a record is bad) counts records too."""
     items = [{"event_id": f"e{i}", "ts_start": "bad"} for i in range(6)]
-    with small.client() as client:
+    with small_server.client() as client:
         for form in ("array", "object", "ndjson"):
             body, headers = encode(items, form)
             assert client.post("/v1/records", content=body, headers=headers).status_code == 413
@@ -186,19 +189,23 @@ def test_limit_holds_with_bad_records_in_the_batch(
     ],
 )
 def test_unsupported_media_is_415(
-    server: LiveServer, record_factory: RecordFactory, content_type: str, encoding: str | None
+    shared_server: LiveServer,
+    record_factory: RecordFactory,
+    content_type: str,
+    encoding: str | None,
 ) -> None:
     headers = {"Content-Type": content_type}
     if encoding:
         headers["Content-Encoding"] = encoding
     body = orjson.dumps(record_factory.records(1))
-    with server.client() as client:
+    with shared_server.client() as client:
         for path in ENDPOINTS:
             answer = client.post(path, content=body, headers=headers)
             assert answer.status_code == 415
             detail = answer.json()["detail"]
             assert ("Content-Encoding" if encoding else "Content-Type") in detail
             assert (encoding or content_type.split(";")[0]) in detail
+    assert_nothing_stored(shared_server)
 
 
 @pytest.mark.parametrize(
@@ -228,9 +235,9 @@ def test_unsupported_media_is_415(
     ],
 )
 def test_malformed_body_is_400(
-    server: LiveServer, body: bytes, headers: dict[str, str], words: str
+    shared_server: LiveServer, body: bytes, headers: dict[str, str], words: str
 ) -> None:
-    with server.client() as client:
+    with shared_server.client() as client:
         for path in ENDPOINTS:
             answer = client.post(
                 path, content=body, headers={"Content-Type": "application/json", **headers}
@@ -238,12 +245,13 @@ def test_malformed_body_is_400(
             assert answer.status_code == 400, answer.text
             assert words in answer.json()["detail"]
             assert answer.json()["detail"].startswith("body:")
+    assert_nothing_stored(shared_server)
 
 
-def test_auth_is_checked_before_the_body_is_read(small: LiveServer) -> None:
+def test_auth_is_checked_before_the_body_is_read(small_server: LiveServer) -> None:
     """An unauthenticated client learns nothing about limits or formats."""
     answer = httpx.post(
-        f"{small.url}/v1/records",
+        f"{small_server.url}/v1/records",
         content=b"x" * (LIMIT * 2),
         headers={"Content-Type": "text/plain"},
     )
