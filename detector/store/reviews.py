@@ -6,6 +6,7 @@ decision, its status change, its audit entry and its webhook are one transaction
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,7 +45,15 @@ class Reviewer:
 # --- reviewers and sessions -------------------------------------------------------
 
 
+# Names appear in the audit log and the page header: keep them plain.
+USERNAME = re.compile(r"[A-Za-z0-9._@-]{1,128}")
+
+
 def add_reviewer(conn: Connection, *, username: str, password_hash: str, now: datetime) -> int:
+    if not USERNAME.fullmatch(username):
+        raise InvalidRequestError(
+            f"username: {username!r} must be 1-128 letters, digits or . _ @ -"
+        )
     found = conn.execute(select(ReviewerRow.id).where(ReviewerRow.username == username)).first()
     if found is not None:
         raise InvalidRequestError(f"username: {username!r} already exists")
