@@ -11,6 +11,7 @@ Goal (issue 3): >= 41M records in <= 3 minutes with peak RSS < 4 GB on 2 cores.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import shutil
@@ -22,14 +23,10 @@ from pathlib import Path
 import msgspec
 from faker import Faker
 
+from benchmarks.common import peak_rss_mb
 from detector.schema import Record
 from synth.generate import generate
 from synth.scenario import Scenario
-
-
-def peak_rss_mb() -> float:
-    # ru_maxrss is in kilobytes on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def naive(count: int, seed: int) -> float:
@@ -73,7 +70,11 @@ def main() -> int:
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="synth-bench-"))
     try:
+        load_before = os.getloadavg()[0]
         summary = generate(Scenario(scale=args.scale), out)
+        load_after = os.getloadavg()[0]
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = usage.ru_utime + usage.ru_stime
         rate = summary.records / summary.seconds
         peak = peak_rss_mb()
         baseline = naive(args.baseline_records, seed=1)
@@ -84,6 +85,8 @@ def main() -> int:
         )
         print(f"  wall time      {summary.seconds:8.1f} s   (goal <= 180 s at scale 1.0)")
         print(f"  throughput     {rate:12,.0f} records/s")
+        print(f"  CPU time       {cpu:8.1f} s   (user + system, both threads)")
+        print(f"  load average   {load_before:8.1f} -> {load_after:.1f}  (2 cores, shared machine)")
         print(f"  peak RSS       {peak:8.0f} MB  (goal < 4096 MB)")
         print(f"  Parquet size   {size:8.2f} GB")
         print(f"naive per-record Faker + msgspec baseline ({args.baseline_records:,} records):")

@@ -19,6 +19,15 @@ NS_EVENT, NS_KEY, NS_USER, NS_SYSTEM, NS_TEMPLATE, NS_PROMPT = 11, 13, 17, 19, 2
 NS_ACCOUNT, NS_ORG, NS_PAYMENT = 31, 37, 41
 
 
+def account_ids(count: int) -> pa.StringArray:
+    """The opaque id of every account number below ``count``."""
+    return hex_strings(np.arange(count), NS_ACCOUNT, prefix="acct_")
+
+
+def org_ids(codes: npt.NDArray[np.int64]) -> pa.StringArray:
+    return hex_strings(codes, NS_ORG, prefix="org_")
+
+
 def _strings(values: tuple[str, ...] | list[str]) -> pa.StringArray:
     return pa.array(list(values), type=pa.string())
 
@@ -29,11 +38,11 @@ class DayBuilder:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         table = plan.accounts
-        self.account_ids = hex_strings(np.arange(len(table)), NS_ACCOUNT, prefix="acct_")
+        self.account_ids = account_ids(len(table))
         # Dictionaries of distinct values only: accounts share organisations and
         # pools repeat addresses, and Parquet dictionaries should not hold duplicates.
         orgs, self.org_of_account = np.unique(table.org, return_inverse=True)
-        self.org_ids = hex_strings(orgs, NS_ORG, prefix="org_")
+        self.org_ids = org_ids(orgs)
         addresses, self.address_of_slot = np.unique(plan.ips, return_inverse=True)
         self.ips = ipv4_strings(addresses)
         models = (*plan.effective.old_models, plan.effective.new_model)
@@ -52,7 +61,7 @@ class DayBuilder:
         self.flags = ListColumn(tuple(kind.flags for kind in KINDS))
 
     def columns(self, day: int) -> Columns:
-        """The day's rows of every population as code columns, sorted by start time."""
+        """The day's rows of every population as code columns, in time order."""
         plan = self.plan
         parts = []
         serial = day << 32
@@ -61,18 +70,26 @@ class DayBuilder:
             if n == 0:
                 continue
             rng = np.random.default_rng([plan.effective.seed, day, index])
-            part = rows.generate(rng, pop, index, plan.accounts, plan.effective, day, n, serial)
+            parts.append(rows.draw(rng, pop, index, plan.accounts, plan.effective, day, n, serial))
             serial += n
-            parts.append(part)
-        names = parts[0].keys()
-        merged = {name: np.concatenate([p[name] for p in parts]) for name in names}
-        order = np.argsort(merged["ts_start"], kind="stable")
-        # Narrow types before the gather: it moves every column once, and is the
-        # costliest step of a day after the Parquet encoding.
-        return {
-            name: np.take(values.astype(_NARROW.get(name, values.dtype), copy=False), order)
-            for name, values in merged.items()
-        }
+        ts = np.concatenate([p["ts_start"] for p in parts])
+        order = np.argsort(ts, kind="stable")
+        # Each part is scattered straight to its sorted place: no concatenated copy.
+        # Only the population-dependent columns move; the rest is made in order.
+        place = np.empty_like(order)
+        place[order] = np.arange(len(order))
+        merged: Columns = {}
+        offset = 0
+        for part in parts:
+            size = len(part["ts_start"])
+            target = place[offset : offset + size]
+            for name, values in part.items():
+                if name not in merged:
+                    merged[name] = np.empty(len(ts), dtype=_NARROW.get(name, values.dtype))
+                merged[name][target] = values
+            offset += size
+        rng = np.random.default_rng([plan.effective.seed, day, 1_000_001])
+        return rows.complete(rng, merged, plan.accounts)
 
     def table(self, day: int, cols: Columns) -> pa.Table:
         """The records of ``day``: ``RECORD_SCHEMA`` columns, strings dictionary-encoded

@@ -378,9 +378,7 @@ def corporate_nat(w: World) -> Population:
     ip_start, ip_count = w.own_ips(
         rng, np.full(n, 2), nat[np.repeat(org * 2, 2) + np.tile([0, 1], n)]
     )
-    users = np.maximum(
-        20, (rng.lognormal(6.5, 0.8, orgs) * max(w.scenario.scale, 0.05)).astype(np.int64)
-    )
+    users = np.maximum(20, rng.lognormal(6.5, 0.8, orgs).astype(np.int64))
     weight = rng.lognormal(0, 0.8, orgs)[org]
     accounts = w.builder.add(
         CORPORATE_NAT,

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synth.catalogue import COUNTRY_CODES, PROGRAMS
-from synth.day import NS_ACCOUNT, NS_ORG, NS_PAYMENT
+from synth.day import NS_PAYMENT, account_ids, org_ids
 from synth.ids import hex_strings, ipv4_strings
 from synth.plan import Plan
 
@@ -30,9 +30,9 @@ def accounts_table(plan: Plan) -> pa.Table:
     n = len(t)
     return pa.table(
         {
-            "account_id": hex_strings(np.arange(n), NS_ACCOUNT, prefix="acct_"),
+            "account_id": account_ids(n),
             "created_at": pa.array(np.round(t.created_at, 3)),
-            "org_id": hex_strings(t.org, NS_ORG, prefix="org_"),
+            "org_id": org_ids(t.org),
             "payment_fingerprint": hex_strings(
                 t.payment, NS_PAYMENT, digits=32, valid=t.payment >= 0
             ),

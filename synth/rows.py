@@ -109,7 +109,7 @@ def place(
     return who, np.minimum(seconds, DAY - 1e-3), timing.within_group(nonzero)
 
 
-def generate(
+def draw(
     rng: np.random.Generator,
     pop: Population,
     source: int,
@@ -119,12 +119,16 @@ def generate(
     n: int,
     serial: int,
 ) -> Columns:
-    """The columns of ``pop``'s ``n`` calls on ``day``; ``serial`` numbers fresh prompts."""
+    """What depends on the population: who calls when, the task, model, prompts, address.
+
+    ``serial`` numbers the day's fresh prompts. The rest of a record follows from
+    these columns and the account (``complete``), after the day is put in time order.
+    """
     who, seconds, position = place(rng, pop, accounts, day, n)
     n = len(who)
     ts = scenario.start_epoch + day * DAY + seconds
     local = who - pop.accounts[0]  # population-local account number
-    u = rng.random((6, n))
+    u = rng.random((5, n))
 
     # Task kind: the account's focus, or the population's mix of the row's phase.
     cdf = np.cumsum(pop.mix)
@@ -145,22 +149,46 @@ def generate(
     new = (hours >= 0) & (u[2] < pop.pivot.new_share(hours))
     model = np.where(new, len(scenario.old_models), model)
 
+    system, template, prompt = _prompts(rng, pop, accounts, who, local, kind, ts, position, serial)
+    user_agent = accounts.user_agent[who]
+    if pop.user_agent_spread > 0:
+        other = np.searchsorted(_UA_CDF, rng.random(n) * _UA_CDF[-1])
+        user_agent = np.where(u[3] < pop.user_agent_spread, other, user_agent)
+    return {
+        "ts_start": np.round(ts, 3),
+        "account": who,
+        "kind": kind,
+        "model": model,
+        "system": system,
+        "template": template,
+        "prompt": prompt,
+        "ip": _addresses(rng, pop, accounts, who),
+        "user_agent": user_agent,
+        "error": u[4] < pop.error_rate,
+        "thinking": np.full(n, pop.thinking_always),
+        "source": np.full(n, source, dtype=np.int64),
+    }
+
+
+def complete(rng: np.random.Generator, cols: Columns, accounts: AccountTable) -> Columns:
+    """The rest of each record, from its task kind and its account: tokens, tools,
+    reasoning, outcome, timing of the end. Adds the columns to ``cols`` and returns it."""
+    kind, who, error = cols["kind"], cols["account"], cols["error"]
+    n = len(kind)
+    u = rng.random((2, n))
     reasoning = (rng.random(n)[:, None] > _REASONING[kind]).sum(axis=1)
-    if pop.thinking_always:
-        reasoning = np.where(reasoning == 0, 1, reasoning)
-    error = u[3] < pop.error_rate
-    tools = _KIND_TOOLS[kind] & (accounts.tool_set[who] >= 0)
-    tool_set = np.where(tools, accounts.tool_set[who], -1)
-    finish_u = u[4]
+    reasoning = np.where(cols["thinking"] & (reasoning == 0), 1, reasoning)
+    tool_set = accounts.tool_set[who]
+    tools = _KIND_TOOLS[kind] & (tool_set >= 0)
+    tool_set = np.where(tools, tool_set, -1)
     finish = np.where(
         tools,
-        np.where(finish_u < 0.6, 1, np.where(finish_u < 0.95, 0, 2)),
-        np.where(finish_u < 0.93, 0, 2),
+        np.where(u[0] < 0.6, 1, np.where(u[0] < 0.95, 0, 2)),
+        np.where(u[0] < 0.93, 0, 2),
     )
     finish = np.where(error, -1, finish)
     safe_set = np.maximum(tool_set, 0)
-    call = _CALL_STARTS[safe_set] + (rng.random(n) * _TOOL_LENGTHS[safe_set]).astype(np.int64)
-    call = np.where(finish == 1, call, -1)
+    call = _CALL_STARTS[safe_set] + (u[1] * _TOOL_LENGTHS[safe_set]).astype(np.int64)
 
     input_tokens = _lognormal(rng, _IN, kind)
     output_tokens = np.where(error, 0, _lognormal(rng, _OUT, kind))
@@ -168,60 +196,36 @@ def generate(
         reasoning > 0, (output_tokens * rng.uniform(0.3, 0.85, n)).astype(np.int64), 0
     )
     cache_share = np.clip(accounts.cache_rate[who] + rng.normal(0, 0.08, n), 0, 0.98)
-    cache_tokens = (input_tokens * cache_share).astype(np.int64)
     speed = rng.uniform(40, 120, n)  # output tokens per second
     latency = np.where(error, rng.uniform(0.05, 2.0, n), 0.4 + output_tokens / speed)
     lo, hi = _IMAGES[kind, 0], _IMAGES[kind, 1]
     images = lo + (rng.random(n) * (hi - lo + 1)).astype(np.int64)
     lo, hi = _MESSAGES[kind, 0], _MESSAGES[kind, 1]
-    messages = lo + (rng.random(n) * (hi - lo + 1)).astype(np.int64)
-
-    system, template, prompt = _prompts(rng, pop, accounts, who, local, kind, ts, position, serial)
-
-    ip = _addresses(rng, pop, accounts, who)
-    user_agent = accounts.user_agent[who]
-    if pop.user_agent_spread > 0:
-        other = np.searchsorted(_UA_CDF, rng.random(n) * _UA_CDF[-1])
-        user_agent = np.where(u[5] < pop.user_agent_spread, other, user_agent)
     users = accounts.end_users[who]
-    end_user = np.where(
-        users > 0, who * (1 << 20) + (rng.random(n) ** 2 * users).astype(np.int64), -1
-    )
     channel = accounts.channel[who]
-    flags = np.where(accounts.classified[who] & _KIND_FLAGS[kind], kind, -1)
-    http = np.where(error, ERROR_STATUSES[rng.integers(0, len(ERROR_STATUSES), n)], 200)
-
-    return {
-        "ts_start": np.round(ts, 3),
-        "ts_end": np.round(ts + latency, 3),
-        "account": who,
-        "model": model,
-        "key": who * 8 + (rng.random(n) * accounts.keys[who]).astype(np.int64),
-        "end_user": end_user,
-        "ip": ip,
-        "user_agent": user_agent,
-        "channel": channel,
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
-        "reasoning_tokens": reasoning_tokens,
-        "cache_tokens": cache_tokens,
-        "reasoning": reasoning,
-        "tool_set": tool_set,
-        "call": call,
-        "images": images,
-        "messages": messages,
-        "system": system,
-        "template": template,
-        "prompt": prompt,
-        "prompt_chars": _lognormal(rng, _CHARS, kind),
-        "flags": flags,
-        "kind": kind,
-        "error": error,
-        "http": http,
-        "finish": finish,
-        "stream": (rng.random(n) < accounts.stream[who]) & (channel != CHANNELS.index("batch")),
-        "source": np.full(n, source, dtype=np.int64),
-    }
+    cols.update(
+        ts_end=np.round(cols["ts_start"] + latency, 3),
+        key=who * 8 + (rng.random(n) * accounts.keys[who]).astype(np.int64),
+        end_user=np.where(
+            users > 0, who * (1 << 20) + (rng.random(n) ** 2 * users).astype(np.int64), -1
+        ),
+        channel=channel,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        reasoning_tokens=reasoning_tokens,
+        cache_tokens=(input_tokens * cache_share).astype(np.int64),
+        reasoning=reasoning,
+        tool_set=tool_set,
+        call=np.where(finish == 1, call, -1),
+        images=images,
+        messages=lo + (rng.random(n) * (hi - lo + 1)).astype(np.int64),
+        prompt_chars=_lognormal(rng, _CHARS, kind),
+        flags=np.where(accounts.classified[who] & _KIND_FLAGS[kind], kind, -1),
+        http=np.where(error, ERROR_STATUSES[rng.integers(0, len(ERROR_STATUSES), n)], 200),
+        finish=finish,
+        stream=(rng.random(n) < accounts.stream[who]) & (channel != CHANNELS.index("batch")),
+    )
+    return cols
 
 
 def _addresses(rng: np.random.Generator, pop: Population, accounts: AccountTable, who: I64) -> I64:
