@@ -157,23 +157,19 @@ def _items(conn: Connection, *, reviewer_id: int, case_ids: list[str]) -> list[Q
 
 def _changes(conn: Connection, *, reviewer_id: int, where: list[Any]) -> tuple[int, int]:
     """How many cases in the view this reviewer never opened, and how many changed since."""
-    joined = (
-        select(CaseRow.updated_at, CaseViewRow.viewed_at)
+    viewed = CaseViewRow.viewed_at
+    new, changed = conn.execute(
+        select(
+            func.count().filter(viewed.is_(None)),
+            func.count().filter(CaseRow.updated_at > viewed),
+        )
+        .select_from(CaseRow)
         .outerjoin(
             CaseViewRow,
             (CaseViewRow.case_id == CaseRow.case_id) & (CaseViewRow.reviewer_id == reviewer_id),
         )
         .where(*where)
-        .subquery()
-    )
-    new = conn.execute(
-        select(func.count()).select_from(joined).where(joined.c.viewed_at.is_(None))
-    ).scalar_one()
-    changed = conn.execute(
-        select(func.count())
-        .select_from(joined)
-        .where(joined.c.viewed_at.is_not(None), joined.c.updated_at > joined.c.viewed_at)
-    ).scalar_one()
+    ).one()
     return int(new), int(changed)
 
 
