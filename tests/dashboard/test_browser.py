@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from detector.config import Settings
 from tests.dashboard.seeding import PASSWORD, seed_case
 from tests.support.server import LiveServer
 
@@ -35,6 +36,12 @@ ARGS = [
 ]
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    """A model released in the middle of the seeded cases' timelines."""
+    return make_settings(model_releases={"claude-opus-4-6": "2026-03-01"})
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +120,8 @@ def test_sign_in_read_the_top_case_block_it_and_find_it_in_the_blocklist(
     account_ids = page.locator("td.account-id").all_inner_texts()
     assert XSS in account_ids
     assert page.locator("svg.chart").count() == 3
+    assert page.locator("svg.chart line.marker").count() == 1
+    assert "claude-opus-4-6 released" in page.locator("svg.chart").nth(1).inner_html()
     shot(page, "03-case")
 
     page.check("input[name=action][value=block]")
