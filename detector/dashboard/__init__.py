@@ -6,6 +6,8 @@ session into a redirect to the sign-in page. See docs/dashboard.md.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -29,7 +31,7 @@ def mount(app: FastAPI) -> None:
         if request.method in ("GET", "HEAD"):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(
-                f"/dashboard/signin?next={_quote(target)}",
+                f"/dashboard/signin?next={quote(target, safe='/')}",
                 status_code=303,
                 headers=SECURITY_HEADERS,
             )
@@ -49,9 +51,3 @@ def _error(request: Request, status: int, message: str) -> Response:
     if request.url.path.startswith("/dashboard"):
         return render("error.html", status_code=status, reviewer=None, csrf="", message=message)
     return JSONBytes({"detail": message}, status_code=status)
-
-
-def _quote(path: str) -> str:
-    from urllib.parse import quote
-
-    return quote(path, safe="/")
