@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from synth import campaigns, honest
+from synth import campaigns, honest, lookalikes, proxy
 from synth.accounts import AccountTable
 from synth.populations import Population
 from synth.scenario import Scenario
@@ -66,14 +66,14 @@ def build_plan(scenario: Scenario) -> Plan:
     populations = [minimax, campaigns.moonshot(world), campaigns.deepseek(world)]
     populations += [
         honest.general(world),
-        honest.enterprise(world),
-        honest.eval_harness(world),
-        honest.agent_framework(world),
-        honest.cohorts(world),
-        honest.corporate_nat(world),
-        honest.batch_jobs(world),
+        lookalikes.enterprise(world),
+        lookalikes.eval_harness(world),
+        lookalikes.agent_framework(world),
+        lookalikes.cohorts(world),
+        lookalikes.corporate_nat(world),
+        lookalikes.batch_jobs(world),
     ]
-    populations += honest.proxy_customers(world, minimax.volume, minimax)
+    populations += proxy.proxy_customers(world, minimax.volume, minimax)
     table, ips = world.builder.build()
     daily = np.stack([apportion(p.volume, p.activity.sum(axis=0)) for p in populations])
     return Plan(
