@@ -154,7 +154,8 @@ def low_cache(x: Row) -> Evidence | None:
 def even_volume(x: Row) -> Evidence | None:
     # Hydra accounts are kept under rate limits at a similar rate; honest accounts
     # are heavy-tailed.
-    if x["volume_spread"] < 0.6 and x["account_count"] >= 10:
+    rate = math.exp(x["log_records_per_account"]) / max(1.0, x["span_hours"])
+    if x["volume_spread"] < 0.6 and x["account_count"] >= 10 and rate >= 0.5:
         return Evidence("even_volume", 1.0, "its accounts run at near-identical rates")
     return None
 
@@ -192,9 +193,22 @@ def low_rate(x: Row) -> Evidence | None:
     # send a request now and then. Judged per account and hour of the cluster's life.
     rate = math.exp(x["log_records_per_account"]) / max(1.0, x["span_hours"])
     if x["span_hours"] >= 6 and rate < 0.5:
+        weight = -2.5 if rate < 0.3 else -1.5
         return Evidence(
-            "low_rate", -1.5, f"each account sends {rate:.1f} requests an hour on average"
+            "low_rate", weight, f"each account sends {rate:.1f} requests an hour on average"
         )
+    return None
+
+
+STRONG = ("shared_payment", "reasoning_extraction", "lockstep")
+
+
+def too_young(x: Row, found: list[Evidence]) -> Evidence | None:
+    # In its first day a cluster's rhythm and rate say nothing yet, and a cohort's
+    # first session looks like a campaign's first hours: wait for a day unless a
+    # strong signature speaks already.
+    if x["span_hours"] < 24 and not any(e.name in STRONG for e in found):
+        return Evidence("too_young", -3.0, "younger than a day")
     return None
 
 
@@ -221,4 +235,7 @@ RULES: tuple[Rule, ...] = (
 def evaluate(row: Row) -> list[Evidence]:
     """Every signature that fires on one cluster's features, strongest first."""
     found = [evidence for rule in RULES if (evidence := rule(row)) is not None]
+    young = too_young(row, found)
+    if young is not None:
+        found.append(young)
     return sorted(found, key=lambda e: -abs(e.weight))
