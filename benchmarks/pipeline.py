@@ -87,8 +87,8 @@ def baseline(scenario: Path, limit: int) -> tuple[int, float, dict[str, float]]:
         frame = record_features(pl.read_parquet(path).sort("ts_start"))
         for row in frame.iter_rows(named=True):
             account = row.pop("account_id")
-            score = model.score_one(row)
-            model.learn_one(row)
+            score = model.score_one(row)  # type: ignore[no-untyped-call]
+            model.learn_one(row)  # type: ignore[no-untyped-call]
             sums[account] = sums.get(account, 0.0) + score
             counts[account] = counts.get(account, 0) + 1
             seen += 1

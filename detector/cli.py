@@ -162,18 +162,18 @@ def _reviewer(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from detector.dashboard.passwords import check_strength, hash_password
-    from detector.store import reviews
+    from detector.store import reviewers
     from detector.store.db import make_engine, write_transaction
 
     engine = make_engine(get_settings().resolved_database_url)
     if args.action == "list":
         with engine.connect() as conn:
-            for username, active, created in reviews.list_reviewers(conn):
+            for username, active, created in reviewers.list_reviewers(conn):
                 print(f"{username}\t{'active' if active else 'disabled'}\t{created:%Y-%m-%d}")
         return 0
     with write_transaction(engine) as conn:
         if args.action == "disable":
-            reviews.disable_reviewer(conn, username=args.username)
+            reviewers.disable_reviewer(conn, username=args.username)
             print(f"disabled {args.username}")
             return 0
     if args.password_stdin:
@@ -191,11 +191,11 @@ def _reviewer(args: argparse.Namespace) -> int:
     hashed = hash_password(password)
     with write_transaction(engine) as conn:
         if args.action == "add":
-            reviews.add_reviewer(
+            reviewers.add_reviewer(
                 conn, username=args.username, password_hash=hashed, now=datetime.now(UTC)
             )
         else:
-            reviews.set_password(conn, username=args.username, password_hash=hashed)
+            reviewers.set_password(conn, username=args.username, password_hash=hashed)
     print(f"{'created' if args.action == 'add' else 'updated'} {args.username}")
     return 0
 

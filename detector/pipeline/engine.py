@@ -119,7 +119,7 @@ class Engine:
             late = int(closed.sum())
             frame = frame.filter(~closed)
         for (w,), part in frame.partition_by("_w", as_dict=True).items():
-            self.open_.setdefault(int(w), []).append(part.drop("_w"))  # type: ignore[arg-type]
+            self.open_.setdefault(int(w), []).append(part.drop("_w"))
         latest = float(records["ts"].max())  # type: ignore[arg-type]
         self.max_event = latest if self.max_event is None else max(self.max_event, latest)
         self.late += late

@@ -142,7 +142,7 @@ def grade(scenario: Scenario, updates: list[CaseUpdate]) -> dict[str, Any]:
         label = info["label"]
         accounts = set(truth.filter(pl.col("label") == label)["account_id"].to_list())
         own = [c for c in cases if c["majority"] == label]
-        ids = {c["case_id"] for c in own}
+        ids = {str(c["case_id"]) for c in own}
         found = set(
             members.filter(pl.col("case_id").is_in(list(ids)) & (pl.col("label") == label))[
                 "account_id"

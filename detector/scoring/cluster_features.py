@@ -158,7 +158,7 @@ def lockstep_scores(members: pl.DataFrame, minutes: pl.DataFrame, sample: int = 
     joined = minutes.join(members, on="account_id")
     if joined.is_empty():
         return pl.DataFrame(schema={"cluster_id": pl.String(), "lockstep": pl.Float64()})
-    slots = int(joined["slot"].max() or 0) + 1
+    slots = int(joined["slot"].cast(pl.Int64).max() or 0) + 1  # type: ignore[arg-type]
     for (cluster_id,), group in joined.group_by("cluster_id"):
         busiest = (
             group.group_by("account_id")

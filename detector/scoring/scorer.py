@@ -51,7 +51,11 @@ class ClusterScorer:
 
     def __post_init__(self) -> None:
         self.model_ = anomaly.HalfSpaceTrees(
-            n_trees=10, height=6, window_size=100, limits=dict(FEATURE_LIMITS), seed=self.seed
+            n_trees=10,
+            height=6,
+            window_size=100,
+            limits=dict(FEATURE_LIMITS),  # type: ignore[arg-type]
+            seed=self.seed,
         )
 
     def _vector(self, x: Mapping[str, float]) -> dict[str, float]:
@@ -61,7 +65,11 @@ class ClusterScorer:
         """Score one cluster; ``x`` is left as it was and nothing is learned."""
         evidence = evaluate(x)
         # Until the model has seen one window of clusters its scores mean nothing.
-        anomalous = self.model_.score_one(self._vector(x)) if self.learned_ >= 100 else 0.5
+        anomalous = (
+            float(self.model_.score_one(self._vector(x)))  # type: ignore[no-untyped-call]
+            if self.learned_ >= 100
+            else 0.5
+        )
         shift = self.feedback.shift(x)
         z = self.bias + sum(e.weight for e in evidence)
         z += self.anomaly_weight * 2 * (anomalous - 0.5) + shift
@@ -84,7 +92,7 @@ class ClusterScorer:
         """Learn a cluster as background, unless it scores over the threshold."""
         if self.score_one(x).score >= self.threshold:
             return
-        self.model_.learn_one(self._vector(x))
+        self.model_.learn_one(self._vector(x))  # type: ignore[no-untyped-call]
         self.learned_ += 1
 
     def learn_decision(self, x: Mapping[str, float], action: str) -> None:
