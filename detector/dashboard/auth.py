@@ -16,7 +16,7 @@ from fastapi import Depends, Form, HTTPException, Request
 
 from detector.api.deps import State
 from detector.dashboard.tokens import SESSION_COOKIE, csrf_for, csrf_matches, token_hash
-from detector.store.reviews import Reviewer, session_reviewer
+from detector.store.reviewers import Reviewer, session_reviewer
 
 
 class SignInRequired(Exception):

@@ -1,4 +1,5 @@
-"""Reviewers, sessions, decisions, snoozes and the audit log.
+"""Decisions, snoozes, reopening, regressions, what reviewers looked at, and the
+audit log (reviewer accounts and sessions are in ``reviewers``).
 
 Keyword-only functions that never commit: the caller owns the unit of work, so a
 decision, its status change, its audit entry and its webhook are one transaction.
@@ -6,7 +7,6 @@ decision, its status change, its audit entry and its webhook are one transaction
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,8 +19,6 @@ from detector.store.pipeline_models import CaseAccountRow, CaseRow, DecisionRow
 from detector.store.review_models import (
     AuditRow,
     CaseViewRow,
-    ReviewerRow,
-    ReviewerSessionRow,
     SnoozeRow,
     WebhookDeliveryRow,
 )
@@ -34,133 +32,6 @@ STATUS_AFTER = {
     "escalate": "in_review",
 }
 CLOSING = frozenset(action for action, status in STATUS_AFTER.items() if status == "closed")
-
-
-@dataclass(frozen=True, slots=True)
-class Reviewer:
-    id: int
-    username: str
-
-
-# --- reviewers and sessions -------------------------------------------------------
-
-
-# Names appear in the audit log and the page header: keep them plain.
-USERNAME = re.compile(r"[A-Za-z0-9._@-]{1,128}")
-
-
-def add_reviewer(conn: Connection, *, username: str, password_hash: str, now: datetime) -> int:
-    if not USERNAME.fullmatch(username):
-        raise InvalidRequestError(
-            f"username: {username!r} must be 1-128 letters, digits or . _ @ -"
-        )
-    found = conn.execute(select(ReviewerRow.id).where(ReviewerRow.username == username)).first()
-    if found is not None:
-        raise InvalidRequestError(f"username: {username!r} already exists")
-    result = conn.execute(
-        insert(ReviewerRow).values(
-            username=username, password_hash=password_hash, active=True, created_at=now
-        )
-    )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
-
-
-def set_password(conn: Connection, *, username: str, password_hash: str) -> None:
-    result = conn.execute(
-        update(ReviewerRow)
-        .where(ReviewerRow.username == username)
-        .values(password_hash=password_hash, active=True)
-    )
-    if result.rowcount == 0:
-        raise NotFoundError(f"username: no reviewer {username!r}")
-    # A new password signs every browser out.
-    conn.execute(
-        delete(ReviewerSessionRow).where(
-            ReviewerSessionRow.reviewer_id.in_(
-                select(ReviewerRow.id).where(ReviewerRow.username == username)
-            )
-        )
-    )
-
-
-def disable_reviewer(conn: Connection, *, username: str) -> None:
-    ids = select(ReviewerRow.id).where(ReviewerRow.username == username)
-    result = conn.execute(
-        update(ReviewerRow).where(ReviewerRow.username == username).values(active=False)
-    )
-    if result.rowcount == 0:
-        raise NotFoundError(f"username: no reviewer {username!r}")
-    conn.execute(delete(ReviewerSessionRow).where(ReviewerSessionRow.reviewer_id.in_(ids)))
-
-
-def list_reviewers(conn: Connection) -> list[tuple[str, bool, datetime]]:
-    rows = conn.execute(
-        select(ReviewerRow.username, ReviewerRow.active, ReviewerRow.created_at).order_by(
-            ReviewerRow.username
-        )
-    )
-    return [(row[0], bool(row[1]), row[2]) for row in rows]
-
-
-def credentials(conn: Connection, *, username: str) -> tuple[Reviewer, str] | None:
-    """The active reviewer of that name and their stored password hash."""
-    row = conn.execute(
-        select(ReviewerRow.id, ReviewerRow.username, ReviewerRow.password_hash).where(
-            ReviewerRow.username == username, ReviewerRow.active.is_(True)
-        )
-    ).first()
-    return None if row is None else (Reviewer(id=row[0], username=row[1]), row[2])
-
-
-def open_session(
-    conn: Connection, *, reviewer_id: int, token_hash: str, now: datetime, expires_at: datetime
-) -> None:
-    # Sign-in is a good moment to forget sessions that expired long ago.
-    conn.execute(delete(ReviewerSessionRow).where(ReviewerSessionRow.expires_at < now))
-    conn.execute(
-        insert(ReviewerSessionRow).values(
-            token_hash=token_hash, reviewer_id=reviewer_id, created_at=now, expires_at=expires_at
-        )
-    )
-
-
-def session_reviewer(conn: Connection, *, token_hash: str, now: datetime) -> Reviewer | None:
-    """The reviewer signed in with that session, if it is live and they are active."""
-    row = conn.execute(
-        select(ReviewerRow.id, ReviewerRow.username)
-        .join(ReviewerSessionRow, ReviewerSessionRow.reviewer_id == ReviewerRow.id)
-        .where(
-            ReviewerSessionRow.token_hash == token_hash,
-            ReviewerSessionRow.expires_at > now,
-            ReviewerRow.active.is_(True),
-        )
-    ).first()
-    return None if row is None else Reviewer(id=row[0], username=row[1])
-
-
-def close_session(conn: Connection, *, token_hash: str) -> None:
-    conn.execute(delete(ReviewerSessionRow).where(ReviewerSessionRow.token_hash == token_hash))
-
-
-def record_sign_in(conn: Connection, *, username: str, succeeded: bool, now: datetime) -> None:
-    """Audit a sign-in attempt; failures also feed the throttle (``failed_sign_ins``)."""
-    action = "signin" if succeeded else "signin_failed"
-    _audit(conn, case_id=None, actor=username[:256], action=action, now=now)
-
-
-def failed_sign_ins(conn: Connection, *, username: str, since: datetime) -> int:
-    """Failed attempts on ``username`` since ``since``."""
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(AuditRow)
-            .where(
-                AuditRow.action == "signin_failed",
-                AuditRow.actor == username[:256],
-                AuditRow.created_at >= since,
-            )
-        ).scalar_one()
-    )
 
 
 # --- decisions, snoozes, reopen ---------------------------------------------------
@@ -210,7 +81,7 @@ def decide(
         "record_count": case.record_count,
         "last_event_at": aware(case.last_event_at).isoformat(),
     }
-    _audit(conn, case_id=case_id, actor=actor, action=action, note=note, detail=snapshot, now=now)
+    audit(conn, case_id=case_id, actor=actor, action=action, note=note, detail=snapshot, now=now)
     if webhook_url:
         accounts = conn.execute(
             select(CaseAccountRow.account_id)
@@ -273,7 +144,7 @@ def snooze(
     )
     detail: dict[str, Any] = {"until": until.isoformat() if until else None}
     detail["wake_above"] = wake_above
-    _audit(conn, case_id=case_id, actor=actor, action="snooze", note=note, detail=detail, now=now)
+    audit(conn, case_id=case_id, actor=actor, action="snooze", note=note, detail=detail, now=now)
 
 
 def reopen(conn: Connection, *, case_id: str, actor: str, now: datetime, note: str = "") -> None:
@@ -284,7 +155,7 @@ def reopen(conn: Connection, *, case_id: str, actor: str, now: datetime, note: s
         update(CaseRow).where(CaseRow.case_id == case_id).values(status="open", updated_at=now)
     )
     detail = {"from": case.status}
-    _audit(conn, case_id=case_id, actor=actor, action="reopen", note=note, detail=detail, now=now)
+    audit(conn, case_id=case_id, actor=actor, action="reopen", note=note, detail=detail, now=now)
 
 
 def due_snoozes(conn: Connection, *, now: datetime) -> list[tuple[str, str]]:
@@ -311,7 +182,7 @@ def wake_snoozed(conn: Connection, *, now: datetime) -> list[str]:
         conn.execute(
             update(CaseRow).where(CaseRow.case_id == case_id).values(status="open", updated_at=now)
         )
-        _audit(conn, case_id=case_id, actor="system", action="wake", note=reason, now=now)
+        audit(conn, case_id=case_id, actor="system", action="wake", note=reason, now=now)
     return [case_id for case_id, _ in due]
 
 
@@ -364,7 +235,7 @@ def mark_regressions(conn: Connection, *, now: datetime) -> list[str]:
             update(CaseRow).where(CaseRow.case_id == case_id).values(status="open", updated_at=now)
         )
         detail = {"after": action, **size}
-        _audit(conn, case_id=case_id, actor="system", action="regressed", detail=detail, now=now)
+        audit(conn, case_id=case_id, actor="system", action="regressed", detail=detail, now=now)
     return [case_id for case_id, _, _ in due]
 
 
@@ -417,7 +288,7 @@ def _entry(row: Row[Any]) -> AuditEntry:
     )
 
 
-def _audit(
+def audit(
     conn: Connection,
     *,
     case_id: str | None,
@@ -427,6 +298,7 @@ def _audit(
     note: str = "",
     detail: dict[str, Any] | None = None,
 ) -> None:
+    """Append one entry to the audit log."""
     conn.execute(
         insert(AuditRow).values(
             case_id=case_id,

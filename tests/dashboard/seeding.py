@@ -17,7 +17,7 @@ from sqlalchemy import Connection, insert
 from detector.dashboard.passwords import hash_password
 from detector.store.models import AccountRow
 from detector.store.pipeline_models import CaseAccountRow, CaseRow
-from detector.store.reviews import add_reviewer
+from detector.store.reviewers import add_reviewer
 
 # 2026-02-23T00:00:00Z, the day of the public report: a fixed event-time origin.
 ORIGIN = datetime(2026, 2, 23, tzinfo=UTC)

@@ -26,7 +26,7 @@ from detector.dashboard.tokens import (
 )
 from detector.dashboard.web import SECURITY_HEADERS, render
 from detector.store.db import write_transaction
-from detector.store.reviews import (
+from detector.store.reviewers import (
     close_session,
     credentials,
     failed_sign_ins,
