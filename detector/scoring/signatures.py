@@ -128,7 +128,7 @@ def signup_burst(x: Row) -> Evidence | None:
     ):
         return Evidence(
             "signup_burst",
-            1.0,
+            0.5,  # cohorts burst too; on its own it says little
             f"{_pct(x['signup_burst_share'])} of its accounts signed up the same day, "
             f"{_pct(x['abused_program_share'])} through edu/startup/research programmes",
         )

@@ -88,3 +88,18 @@ def test_cluster_identity_is_stable_as_members_join_and_leave() -> None:
     # A split: the larger part keeps the id, the other gets a new one.
     third = registry.assign(frame_of({"b": grown[:20], "n20": grown[20:]}))
     assert third["b"] == "K000001" and third["n20"] == "K000004"
+
+
+def test_split_keeps_a_campaign_that_its_proxys_customers_outnumber() -> None:
+    # One component through a proxy's exits: 3 campaign accounts on one scaffold,
+    # 6 customers each with their own application.
+    campaign = [f"c{i}" for i in range(3)]
+    customers = [f"r{i}" for i in range(6)]
+    members = pl.DataFrame({"account_id": campaign + customers, "component": ["c0"] * 9})
+    profile = keys(
+        [(a, "sys", "analyst") for a in campaign]
+        + [(a, "sys", f"app-{a}") for a in customers]
+        + [(a, "channel", "api") for a in campaign + customers]
+    )
+    expected = pl.DataFrame({"account_id": campaign, "component": ["c0"] * 3})
+    assert_frame_equal(prune(members, profile), expected)
