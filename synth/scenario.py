@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 DAY = 86_400.0
+DEFAULT_DAYS = 56
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class Scenario:
 
     seed: int = 20260223
     scale: float = 1.0
-    days: int = 56
+    days: int = DEFAULT_DAYS
     start: str = "2026-01-05T00:00:00Z"
     release_day: float = 35.0 + 17 / 24
     old_models: tuple[str, ...] = ("claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5")
@@ -135,18 +136,32 @@ class Scenario:
     def release_epoch(self) -> float:
         return self.start_epoch + self.release_day * DAY
 
+    def span_share(self, name: str) -> float:
+        """Share of a part's volume that falls inside ``days``.
+
+        Volumes are given for the default 56-day span: a campaign keeps the part of
+        its window inside the run, honest traffic keeps its daily rate.
+        """
+        if name == "honest":
+            return self.days / DEFAULT_DAYS
+        part = getattr(self, name)
+        inside = min(part.end_day, self.days) - part.start_day
+        return float(min(max(inside / (part.end_day - part.start_day), 0.0), 1.0))
+
     def scaled(self) -> Scenario:
-        """Volumes times ``scale``; account counts too, but never under their floors."""
+        """Volumes times ``scale`` (and the span's share); account counts times ``scale``,
+        but never under their floors."""
         parts: dict[str, Any] = {}
         for name in ("minimax", "moonshot", "deepseek", "honest"):
             part = getattr(self, name)
             changes: dict[str, int] = {}
+            share = self.span_share(name)
             for f in dataclasses.fields(part):
                 value = getattr(part, f.name)
                 if not isinstance(value, int) or isinstance(value, bool):
                     continue
                 if f.name.endswith("volume"):
-                    changes[f.name] = round(value * self.scale)
+                    changes[f.name] = round(value * self.scale * share)
                 else:
                     floor = FLOORS.get(f"{name}.{f.name}", 1)
                     changes[f.name] = max(min(floor, value), round(value * self.scale))
