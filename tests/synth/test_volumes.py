@@ -58,3 +58,13 @@ def test_heavy_tailed_honest_accounts(run: Run) -> None:
     counts = np.sort(general["len"].to_numpy())[::-1]
     top = counts[: max(1, len(counts) // 10)].sum() / counts.sum()
     assert top > 0.4  # the top tenth of accounts make a large share of the calls
+
+
+def test_a_shorter_run_keeps_daily_rates_and_clips_campaign_windows() -> None:
+    plan = build_plan(Scenario(scale=0.01, days=10))
+    volumes = plan.volumes()
+    assert volumes["deepseek"] == 0  # its window opens on day 12
+    assert volumes["minimax"] == round(13_000_000 * 0.01 * 10 / 56)
+    assert volumes["moonshot"] == round(2_850_000 * 0.01 * 7 / 48)  # days 3-10 of 3-51
+    assert volumes["general"] == round(10_500_000 * 0.01 * 10 / 56)
+    assert plan.daily.shape == (len(plan.populations), 10)
