@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import zlib
+
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -11,6 +14,7 @@ from synth.catalogue import KINDS, MODELS_PROVIDER, REASONING_MODES, USER_AGENT_
 from synth.ids import compact, encoded, hex_strings, ipv4_strings
 from synth.plan import Plan
 from synth.rows import Columns
+from synth.scenario import Scenario
 from synth.texts import prompt_texts
 from synth.tools import ListColumn, tool_sets
 
@@ -19,13 +23,23 @@ NS_EVENT, NS_KEY, NS_USER, NS_SYSTEM, NS_TEMPLATE, NS_PROMPT = 11, 13, 17, 19, 2
 NS_ACCOUNT, NS_ORG, NS_PAYMENT = 31, 37, 41
 
 
-def account_ids(count: int) -> pa.StringArray:
+def run_salt(scenario: Scenario) -> int:
+    """A number derived from all of a run's parameters, added to every namespace.
+
+    Ids of different runs never meet: replaying two runs into one detector must not
+    merge their accounts, nor drop one run's records as duplicates of the other's.
+    """
+    text = json.dumps(scenario.to_dict(), sort_keys=True)
+    return zlib.crc32(text.encode()) << 8
+
+
+def account_ids(count: int, salt: int) -> pa.StringArray:
     """The opaque id of every account number below ``count``."""
-    return hex_strings(np.arange(count), NS_ACCOUNT, prefix="acct_")
+    return hex_strings(np.arange(count), salt + NS_ACCOUNT, prefix="acct_")
 
 
-def org_ids(codes: npt.NDArray[np.int64]) -> pa.StringArray:
-    return hex_strings(codes, NS_ORG, prefix="org_")
+def org_ids(codes: npt.NDArray[np.int64], salt: int) -> pa.StringArray:
+    return hex_strings(codes, salt + NS_ORG, prefix="org_")
 
 
 def _strings(values: tuple[str, ...] | list[str]) -> pa.StringArray:
@@ -37,12 +51,13 @@ class DayBuilder:
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
+        self.salt = salt = run_salt(plan.scenario)
         table = plan.accounts
-        self.account_ids = account_ids(len(table))
+        self.account_ids = account_ids(len(table), salt)
         # Dictionaries of distinct values only: accounts share organisations and
         # pools repeat addresses, and Parquet dictionaries should not hold duplicates.
         orgs, self.org_of_account = np.unique(table.org, return_inverse=True)
-        self.org_ids = org_ids(orgs)
+        self.org_ids = org_ids(orgs, salt)
         addresses, self.address_of_slot = np.unique(plan.ips, return_inverse=True)
         self.ips = ipv4_strings(addresses)
         models = (*plan.effective.old_models, plan.effective.new_model)
@@ -109,15 +124,17 @@ class DayBuilder:
             prompt_chars[has_text] = [len(t) for t in texts.to_pylist()]
         position = np.cumsum(has_text) - 1
         data = {
-            "event_id": hex_strings((day << 32) + np.arange(n), NS_EVENT, prefix="evt_"),
+            "event_id": hex_strings(
+                (day << 32) + np.arange(n), self.salt + NS_EVENT, prefix="evt_"
+            ),
             "ts_start": pa.array(cols["ts_start"]),
             "account_id": encoded(self.account_ids.take(pa.array(used)), account_rank),
             "request_model": encoded(vocab["model"], cols["model"]),
             "ts_end": pa.array(cols["ts_end"]),
-            "api_key_id": encoded(hex_strings(keys, NS_KEY, prefix="key_"), key_rank),
+            "api_key_id": encoded(hex_strings(keys, self.salt + NS_KEY, prefix="key_"), key_rank),
             "org_id": encoded(self.org_ids.take(pa.array(orgs)), org_rank),
             "end_user_id": hex_strings(
-                cols["end_user"], NS_USER, prefix="user_", valid=cols["end_user"] >= 0
+                cols["end_user"], self.salt + NS_USER, prefix="user_", valid=cols["end_user"] >= 0
             ),
             "client_ip": encoded(self.ips.take(pa.array(ips)), ip_rank),
             "user_agent": encoded(vocab["user_agent"], cols["user_agent"]),
@@ -133,12 +150,14 @@ class DayBuilder:
             "response_tool_call_names": self.calls.build(cols["call"]),
             "image_inputs": _int(cols["images"]),
             "message_count": _int(cols["messages"]),
-            "system_fingerprint": hex_strings(system, NS_SYSTEM, digits=32, valid=system >= 0),
+            "system_fingerprint": hex_strings(
+                system, self.salt + NS_SYSTEM, digits=32, valid=system >= 0
+            ),
             "prompt_fingerprint": hex_strings(
-                cols["prompt"], NS_PROMPT, digits=32, valid=~has_text
+                cols["prompt"], self.salt + NS_PROMPT, digits=32, valid=~has_text
             ),
             "template_fingerprint": hex_strings(
-                cols["template"], NS_TEMPLATE, digits=32, valid=~has_text
+                cols["template"], self.salt + NS_TEMPLATE, digits=32, valid=~has_text
             ),
             "prompt_chars": pa.array(prompt_chars),
             "prompt_text": pa.nulls(n, pa.string())

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synth.catalogue import COUNTRY_CODES, PROGRAMS
-from synth.day import NS_PAYMENT, account_ids, org_ids
+from synth.day import NS_PAYMENT, account_ids, org_ids, run_salt
 from synth.ids import hex_strings, ipv4_strings
 from synth.plan import Plan
 
@@ -28,13 +28,14 @@ def accounts_table(plan: Plan) -> pa.Table:
     """Every account as CONTRACT.md §2 defines it."""
     t = plan.accounts
     n = len(t)
+    salt = run_salt(plan.scenario)
     return pa.table(
         {
-            "account_id": account_ids(n),
+            "account_id": account_ids(n, salt),
             "created_at": pa.array(np.round(t.created_at, 3)),
-            "org_id": org_ids(t.org),
+            "org_id": org_ids(t.org, salt),
             "payment_fingerprint": hex_strings(
-                t.payment, NS_PAYMENT, digits=32, valid=t.payment >= 0
+                t.payment, salt + NS_PAYMENT, digits=32, valid=t.payment >= 0
             ),
             "email_domain": pa.array(np.array(plan.domains, dtype=object)[t.email_domain]),
             "signup_ip": ipv4_strings(t.signup_ip),

@@ -92,6 +92,11 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
     assert a == b
     assert len(a) == 4 * 2 + 4  # records and labels per day, accounts x2, truth, scenario
     assert a["records/2026-01-05.parquet"] != c["records/2026-01-05.parquet"]
+    # Two runs replayed into one detector must not merge accounts or collide on event ids.
+    for name, column in (("accounts.parquet", "account_id"), ("records", "event_id")):
+        ids_a = set(pq.read_table(tmp_path / "a" / name, columns=[column]).column(0).to_pylist())
+        ids_c = set(pq.read_table(tmp_path / "c" / name, columns=[column]).column(0).to_pylist())
+        assert ids_a and not ids_a & ids_c, name
 
 
 def test_bad_parameters_are_named() -> None:
