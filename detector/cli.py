@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import gzip
 import logging
 import logging.config
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-import orjson
 from tqdm import tqdm
 
 from detector import fingerprint_cli
@@ -117,6 +115,7 @@ def _db_current(_: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    from detector.ingest.files import file_batches
     from detector.ingest.service import BatchResult, Ingestor
     from detector.store.db import make_engine
 
@@ -126,7 +125,7 @@ def _ingest(args: argparse.Namespace) -> int:
     total = BatchResult()
     for path in args.files:
         with tqdm(desc=path.name, unit="rec", file=sys.stderr) as progress:
-            for offset, batch in _batches(path, args.batch_size):
+            for offset, batch in file_batches(path, args.batch_size):
                 result = store(batch, "ndjson")
                 total.accepted += result.accepted
                 total.duplicates += result.duplicates
@@ -232,42 +231,6 @@ def _evaluate(args: argparse.Namespace) -> int:
     report = evaluate_scenario(args.scenario, out=args.out)
     print(report)
     return 0
-
-
-def _batches(path: Path, size: int) -> Iterator[tuple[int, bytes]]:
-    """(index of the first record, NDJSON bytes) for every ``size`` records of ``path``."""
-    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
-    with opener(path, "rb") as handle:
-        head = handle.read(1)
-        while head.isspace():
-            head = handle.read(1)
-        rest = handle.read() if head == b"[" else None
-        if rest is not None:
-            items = orjson.loads(head + rest)
-            for start in range(0, len(items), size):
-                chunk = items[start : start + size]
-                yield start, b"\n".join(orjson.dumps(item) for item in chunk)
-            return
-        lines: list[bytes] = []
-        start = 0
-        for line in _prepend(head, handle):
-            if line.strip():
-                lines.append(line)
-            if len(lines) == size:
-                yield start, b"".join(lines)
-                start += size
-                lines = []
-        if lines:
-            yield start, b"".join(lines)
-
-
-def _prepend(head: bytes, handle: object) -> Iterator[bytes]:
-    first = True
-    for line in handle:  # type: ignore[attr-defined]
-        yield head + line if first else line
-        first = False
-    if first and head:
-        yield head
 
 
 if __name__ == "__main__":

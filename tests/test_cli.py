@@ -87,6 +87,40 @@ def test_ingest_every_file_form(
     assert len(stored_records(engine)) == 22
 
 
+def test_ingest_reads_a_records_object_and_a_single_record(
+    tmp_path: Path, migrated_url: str, engine: Engine, record_factory: RecordFactory
+) -> None:
+    items = record_factory.records(4)
+    wrapped = tmp_path / "wrapped.json"
+    wrapped.write_bytes(orjson.dumps({"records": items[:3]}))
+    single = tmp_path / "single.json"
+    single.write_bytes(orjson.dumps(items[3], option=orjson.OPT_INDENT_2))
+    run = detector(tmp_path, migrated_url, "ingest", str(wrapped), str(single))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "accepted 4, duplicates 0, rejected 0"
+    assert [r["event_id"] for r in stored_records(engine)] == [r["event_id"] for r in items]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.ndjson", None, "cannot be read"),
+        ("broken.json", b'[{"event_id": "x",', "not NDJSON and not valid JSON"),
+    ],
+    ids=["missing file", "malformed JSON"],
+)
+def test_ingest_names_an_unreadable_file_without_a_traceback(
+    tmp_path: Path, migrated_url: str, name: str, content: bytes | None, message: str
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    run = detector(tmp_path, migrated_url, "ingest", str(path))
+    assert run.returncode == 1
+    assert f"detector: {path}: {message}" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
 def test_ingest_reports_bad_records_by_place_in_the_file(
     tmp_path: Path, migrated_url: str, engine: Engine, record_factory: RecordFactory
 ) -> None:
