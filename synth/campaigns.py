@@ -117,7 +117,6 @@ def minimax(w: World) -> Population:
         templates=_codes(TEMPLATE_POPULATION, MINIMAX, 6),
         template_fresh=0.6,
         error_rate=0.01,
-        ip_mode="proxy",
         activity=overlap(w.days, w.start, active_from, active_to)
         * rng.uniform(0.85, 1.15, n)[:, None],
     )
@@ -244,5 +243,6 @@ def deepseek(w: World) -> Population:
         templates=_codes(TEMPLATE_POPULATION, DEEPSEEK, 3),
         template_fresh=0.05,
         thinking_always=True,
+        lockstep_rate=p.per_account_per_minute,
         activity=overlap(w.days, w.start, active_from, active_to),
     )

@@ -87,8 +87,10 @@ class Population:
     cohort_start: F64 | None = None  # per account: when its cohort started (epoch)
     error_rate: float = 0.006
     thinking_always: bool = False  # extended thinking on for every call
-    # IP choice: "own" (the account's pool), "proxy" (the proxy pool uniformly) or
-    # "proxy_benign" (the proxy pool weighted by each IP's benign share).
+    lockstep_rate: float = 1.5  # LOCKSTEP: calls per account in each busy minute
+    # IP choice: "own" (uniform over the account's pool; a hydra account's pool is the
+    # whole proxy network) or "proxy_benign" (the proxy pool weighted by each IP's
+    # benign share).
     ip_mode: str = "own"
     proxy_cdf: F64 | None = None  # proxy_benign: cumulative weights over the proxy pool
     row_timezones: bool = False  # requests of many customers: time zone per request

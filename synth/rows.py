@@ -1,8 +1,11 @@
-"""One population's calls on one day, as numpy columns of codes.
+"""The calls of one day, as numpy columns of codes.
 
-Strings are not made here: every string column is a code (an index into a small
-vocabulary, or an integer hashed into an opaque id later), so a day of a million
-rows is a few dozen numpy arrays. ``synth.day`` turns them into Arrow columns.
+``draw`` makes what depends on a population (who calls when, which task, model
+and prompt); ``complete`` adds what follows from the task and the account, once
+the day's rows are in time order. Strings are not made here: every string column
+is a code (an index into a small vocabulary, or an integer hashed into an opaque
+id later), so a day of a million rows is a few dozen numpy arrays; ``synth.day``
+turns them into Arrow columns.
 """
 
 from __future__ import annotations
@@ -87,7 +90,7 @@ def place(
     weights = pop.activity[:, day]
     if pop.timing == LOCKSTEP:
         active = pop.accounts[weights > 0]
-        seconds, who = timing.lockstep(rng, n, active, 1.5)
+        seconds, who = timing.lockstep(rng, n, active, pop.lockstep_rate)
         return who, seconds, np.zeros(n, dtype=np.int64)
     counts = rng.multinomial(n, weights / weights.sum())
     who = np.repeat(pop.accounts, counts)
