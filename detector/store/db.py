@@ -55,8 +55,10 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             with conn.begin():
                 yield conn
     except DBAPIError as exc:
-        # Unreachable server, lost connection, or SQLite locked past busy_timeout:
-        # nothing was committed, so the client may retry the same batch.
-        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        # Unreachable server, lost connection, SQLite locked past busy_timeout, or a
+        # schema not yet migrated (PostgreSQL's undefined_table, SQLSTATE 42P01; SQLite
+        # says so with an OperationalError): nothing was committed, a retry is safe.
+        missing_table = getattr(exc.orig, "sqlstate", None) == "42P01"
+        if isinstance(exc, OperationalError) or exc.connection_invalidated or missing_table:
             raise StoreUnavailableError(f"store unavailable: {type(exc.orig).__name__}") from exc
         raise

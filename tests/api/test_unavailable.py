@@ -100,7 +100,7 @@ def test_a_brief_lock_only_delays_the_answer(
 
 
 def test_readyz_is_503_until_the_schema_is_at_head(
-    make_server: MakeServer, migrated_url: str
+    make_server: MakeServer, migrated_url: str, record_factory: RecordFactory
 ) -> None:
     live = make_server(pipeline_embedded=False)
     assert httpx.get(f"{live.url}/readyz").json()["schema"] == head_revision()
@@ -109,5 +109,9 @@ def test_readyz_is_503_until_the_schema_is_at_head(
     assert answer.status_code == 503
     assert "detector db upgrade" in answer.json()["database"]
     assert httpx.get(f"{live.url}/healthz").status_code == 200  # alive, not ready
+    # Writes to a schema that is not there are a retryable 503, not a 500.
+    with live.client() as client:
+        write = client.post("/v1/records", json=[record_factory.record()])
+    assert write.status_code == 503
     upgrade(migrated_url)
     assert httpx.get(f"{live.url}/readyz").status_code == 200
