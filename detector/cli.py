@@ -120,7 +120,10 @@ def _ingest(args: argparse.Namespace) -> int:
     from detector.store.db import make_engine
 
     settings = get_settings()
-    ingestor = Ingestor(make_engine(settings.resolved_database_url), settings)
+    engine = make_engine(
+        settings.resolved_database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout
+    )
+    ingestor = Ingestor(engine, settings)
     store = ingestor.accounts if args.accounts else ingestor.records
     total = BatchResult()
     for path in args.files:

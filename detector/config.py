@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = Field(default=1, ge=1)
     log_level: str = "info"
+    # How long a SQLite writer waits for another's lock before the batch gets a 503.
+    sqlite_busy_timeout: float = Field(default=30.0, gt=0)
     # "json": one JSON object a line, with request ids (docs/operations.md); "text": plain.
     log_format: Literal["json", "text"] = "json"
 

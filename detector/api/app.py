@@ -40,7 +40,9 @@ _STATUS = {PayloadTooLargeError: 413, UnsupportedMediaError: 415, BadBatchError:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(
+        settings.resolved_database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout
+    )
 
     webhooks = WebhookWorker(engine, settings)
     sweeper = Sweeper(engine)
