@@ -9,7 +9,6 @@ docs/ingest-formats.md.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 import orjson
@@ -23,6 +22,8 @@ from detector.ingest.mapped import (
     MapError,
     Mapped,
     add_transcript,
+    include_cached_input,
+    is_ip,
     store_mapped,
 )
 from detector.ingest.messages import read_input, tool_calls_of, tool_names_of
@@ -137,7 +138,9 @@ def payload_record(payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
         _set(record, "end_user_id", end_user)
     _set(record, "provider", payload.get("custom_llm_provider"))
     _set(record, "user_agent", payload.get("user_agent") or metadata.get("user_agent"))
-    _client_ip(record, payload.get("requester_ip_address") or metadata.get("requester_ip_address"))
+    address = payload.get("requester_ip_address") or metadata.get("requester_ip_address")
+    if is_ip(address):
+        _set(record, "client_ip", address)
     _set(record, "operation", _operation(payload.get("call_type")))
     _set(record, "stream", payload.get("stream"))
     if payload.get("status") == "failure":
@@ -175,15 +178,6 @@ def _set(record: dict[str, Any], field: str, value: Any) -> None:
         record[field] = value
 
 
-def _client_ip(record: dict[str, Any], address: Any) -> None:
-    if isinstance(address, str):
-        try:
-            ipaddress.ip_address(address)
-        except ValueError:
-            return
-        _set(record, "client_ip", address)
-
-
 def _operation(call_type: Any) -> str | None:
     if not isinstance(call_type, str) or not call_type:
         return None
@@ -213,10 +207,7 @@ def _usage(record: dict[str, Any], payload: dict[str, Any], metadata: dict[str, 
     _set(record, "cache_read_input_tokens", cached or None)
     reasoning = _dict(usage.get("completion_tokens_details")).get("reasoning_tokens")
     _set(record, "reasoning_output_tokens", reasoning or None)
-    total, cached = record.get("input_tokens"), record.get("cache_read_input_tokens")
-    if isinstance(total, int) and isinstance(cached, int) and cached > total:
-        # Providers that report cache reads apart (Anthropic): the whole includes them.
-        record["input_tokens"] = total + cached
+    include_cached_input(record)
 
 
 def _reasoning_mode(params: dict[str, Any]) -> str | None:

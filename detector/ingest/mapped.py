@@ -8,6 +8,7 @@ and durability are the same code for every format.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +81,30 @@ def add_transcript(record: dict[str, Any], transcript: Transcript, ctx: MapConte
             record.setdefault("prompt_text", text)
     if transcript.system_text is not None:
         record.setdefault("system_fingerprint", system_fingerprint(transcript.system_text, ctx.key))
+
+
+def is_ip(value: Any) -> bool:
+    """Whether ``value`` is an IPv4 or IPv6 address (gateways also log host names)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def include_cached_input(record: dict[str, Any]) -> None:
+    """Make ``input_tokens`` include the cache reads when a sender reported them apart.
+
+    The contract (and the GenAI conventions) count cached tokens inside the input;
+    Anthropic's usage, and instrumentations that copy it, report them beside it. A
+    cached part larger than the whole can only mean the latter, so the whole is
+    rebuilt rather than the record refused.
+    """
+    total, cached = record.get("input_tokens"), record.get("cache_read_input_tokens")
+    if isinstance(total, int) and isinstance(cached, int) and cached > total:
+        record["input_tokens"] = total + cached
 
 
 def store_mapped(ingestor: Ingestor, mapped: Mapped) -> BatchResult:

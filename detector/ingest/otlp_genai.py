@@ -8,12 +8,19 @@ deprecated names still sent by older instrumentations, is in docs/ingest-formats
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from typing import Any
 
 from detector.ingest.decode import ItemError
-from detector.ingest.mapped import ATTRIBUTE_CHARS, MapContext, MapError, Mapped, add_transcript
+from detector.ingest.mapped import (
+    ATTRIBUTE_CHARS,
+    MapContext,
+    MapError,
+    Mapped,
+    add_transcript,
+    include_cached_input,
+    is_ip,
+)
 from detector.ingest.messages import read_input, tool_calls_of, tool_names_of, unique
 from detector.ingest.otlp import SpanView
 from detector.schema import Record
@@ -123,7 +130,9 @@ def span_record(span: SpanView, ctx: MapContext) -> dict[str, Any]:
     _first(record, "user_agent", attrs, ("user_agent.original",))
     _first(record, "http_status", attrs, ("http.response.status_code",))
     _first(record, "stream", attrs, ("gen_ai.request.stream",))
-    _client_ip(record, attrs)
+    # client.address may be a host name (semantic conventions); only an address maps.
+    if "client_ip" not in record and is_ip(attrs.get("client.address")):
+        record["client_ip"] = attrs["client.address"]
     _tokens(record, attrs)
     if span.error or "error.type" in attrs:
         record.setdefault("status", "error")
@@ -159,18 +168,6 @@ def _first_value(attrs: dict[str, Any], names: Sequence[str]) -> Any:
     return None
 
 
-def _client_ip(record: dict[str, Any], attrs: dict[str, Any]) -> None:
-    # client.address may be a host name (semantic conventions); only an address maps.
-    address = attrs.get("client.address")
-    if "client_ip" in record or not isinstance(address, str):
-        return
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        return
-    record["client_ip"] = address
-
-
 def _tokens(record: dict[str, Any], attrs: dict[str, Any]) -> None:
     for field, names in (
         ("input_tokens", _INPUT),
@@ -181,12 +178,7 @@ def _tokens(record: dict[str, Any], attrs: dict[str, Any]) -> None:
         _first(record, field, attrs, names)
         if field in record:
             record[field] = _count(record[field])
-    cached, total = record.get("cache_read_input_tokens"), record.get("input_tokens")
-    if isinstance(cached, int) and isinstance(total, int) and cached > total:
-        # The convention counts cached tokens in input_tokens; instrumentations that
-        # copy Anthropic's usage report them apart. A cached part larger than the whole
-        # can only mean that, so the whole is rebuilt rather than the span refused.
-        record["input_tokens"] = total + cached
+    include_cached_input(record)
 
 
 def _count(value: Any) -> Any:
