@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import orjson
@@ -34,6 +34,7 @@ _MEDIA: dict[str, Encoding] = {
     "application/protobuf": "protobuf",
     "application/json": "json",
 }
+CONTENT_EVENTS = frozenset({"gen_ai.content.prompt", "gen_ai.content.completion"})
 _ID_BYTES = {"traceId": 16, "spanId": 8, "parentSpanId": 8}
 # google.rpc.Code INVALID_ARGUMENT, the code OTLP asks for with a 400 answer.
 _INVALID_ARGUMENT = 3
@@ -52,6 +53,9 @@ class SpanView:
     error: bool
     attributes: dict[str, Any]
     resource: dict[str, Any]
+    # Attributes of the span's GenAI content events, where instrumentations before the
+    # 1.37 conventions put the transcript (``gen_ai.prompt``, ``gen_ai.completion``).
+    events: dict[str, Any] = field(default_factory=dict)
 
 
 def encoding_of(content_type: str | None) -> Encoding:
@@ -141,9 +145,18 @@ def spans_of(request: ExportTraceServiceRequest) -> list[SpanView]:
                         error=span.status.code == Status.STATUS_CODE_ERROR,
                         attributes=attributes_of(span.attributes),
                         resource=resource,
+                        events=_content_events(span.events),
                     )
                 )
     return spans
+
+
+def _content_events(events: Any) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for event in events:
+        if event.name in CONTENT_EVENTS:
+            merged.update(attributes_of(event.attributes))
+    return merged
 
 
 def attributes_of(pairs: Any) -> dict[str, Any]:

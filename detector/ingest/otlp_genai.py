@@ -100,7 +100,7 @@ def _fold_tools(
 
 def span_record(span: SpanView, ctx: MapContext) -> dict[str, Any]:
     """The canonical record (as a dict) of one GenAI span."""
-    attrs = {**span.resource, **span.attributes}
+    attrs = {**span.resource, **span.events, **span.attributes}
     record: dict[str, Any] = {
         name.removeprefix(PREFIX): value
         for name, value in attrs.items()

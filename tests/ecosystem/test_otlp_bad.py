@@ -10,6 +10,8 @@ from google.rpc import status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from sqlalchemy import Engine
 
+from detector.config import Settings
+from detector.fingerprints import prompt_fingerprint
 from tests.ecosystem.stored import stored_records
 from tests.support.server import LiveServer
 
@@ -67,9 +69,11 @@ OLD = {
 }
 
 
-def test_otlp_json_with_old_names(server: LiveServer, engine: Engine) -> None:
+def test_otlp_json_with_old_names(server: LiveServer, engine: Engine, settings: Settings) -> None:
+    prompt = '[{"role": "user", "content": "Hello   WORLD"}]'
+    events = [{"name": "gen_ai.content.prompt", "attributes": [_attr("gen_ai.prompt", prompt)]}]
     body = _request(
-        _span("eee19b7ec3c1b174", OLD),
+        _span("eee19b7ec3c1b174", OLD, events=events),
         _span(
             "eee19b7ec3c1b175",
             {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "bash"},
@@ -88,6 +92,11 @@ def test_otlp_json_with_old_names(server: LiveServer, engine: Engine) -> None:
     assert (record["input_tokens"], record["output_tokens"]) == (40, 9)
     assert record["org_id"] == "org-1"
     assert record["response_tool_call_names"] == ["bash"]
+    # The transcript of the old gen_ai.content.prompt event.
+    assert record["prompt_fingerprint"] == prompt_fingerprint(
+        "hello world", settings.fingerprint_key.get_secret_value().encode()
+    )
+    assert record["message_count"] == 1
 
 
 def test_rejected_spans_are_reported_in_partial_success(server: LiveServer, engine: Engine) -> None:
