@@ -1,7 +1,8 @@
 """Link accounts that share infrastructure into connected components.
 
 An account's keys are the values it uses (an IP prefix with a client string, a
-payment instrument, a sign-up burst, a template from one network). A key value
+payment instrument, a sign-up burst, a template from one network, a template under
+one system prompt). A key value
 links every account that has it, unless it is a *hub*: a value shared by so large a
 part of the active population that it says nothing about coordination (a carrier
 NAT, the default string of a popular SDK). Weak kinds (a client string alone, a
@@ -19,7 +20,9 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 # Kinds whose values link accounts by themselves.
-LINKING_KINDS: tuple[str, ...] = ("pay", "signup", "ipua", "iptmpl")
+LINKING_KINDS: tuple[str, ...] = ("pay", "signup", "ipua", "iptmpl", "systmpl")
+# A template links only where an account uses it repeatedly, not on one request.
+MIN_TEMPLATE_RECORDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,9 @@ def components(keys: pl.DataFrame, population: int, config: LinkageConfig) -> pl
     Component labels are the smallest account id of the component, so they do not
     depend on the order rows arrived in.
     """
+    keys = keys.filter(
+        (pl.col("kind") != "systmpl") | (pl.col("records") >= MIN_TEMPLATE_RECORDS)
+    )
     weights = key_weights(keys, population, config).filter("links")
     edges = keys.join(weights.select("kind", "value"), on=["kind", "value"], how="semi")
     if edges.is_empty():

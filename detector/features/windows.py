@@ -20,6 +20,9 @@ KEY_KINDS: dict[str, pl.Expr] = {
     "tmpl": pl.col("template_fp"),
     "iptmpl": pl.concat_str(["ip_prefix", "template_fp"], separator=" | "),
     "sys": pl.col("system_fp"),
+    # A template under one system prompt: CAMPAIGNS.md's "one template reused across
+    # many accounts"; an agent framework's users share the prompt, not the templates.
+    "systmpl": pl.concat_str(["system_fp", "template_fp"], separator=" | "),
     "tools": pl.col("tools"),
     "model": pl.col("model"),
     "channel": pl.col("channel"),

@@ -40,6 +40,7 @@ FEATURE_LIMITS: dict[str, tuple[float, float]] = {
     "error_share": (0.0, 1.0),
     "volume_spread": (0.0, 3.0),
     "span_hours": (0.0, 24.0 * 60),
+    "template_accounts_share": (0.0, 1.0),
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURE_LIMITS)
 
@@ -97,13 +98,20 @@ def cluster_features(
 
     member_keys = keys.join(members, on="account_id")
     tops = [_top_share(member_keys, kind) for kind in ("sys", "tools", "tmpl")]
+    template_users = (
+        member_keys.filter((pl.col("kind") == "systmpl") & (pl.col("records") >= 3))
+        .group_by("cluster_id", "value")
+        .agg(pl.col("account_id").n_unique().alias("n"))
+        .group_by("cluster_id")
+        .agg(pl.col("n").max().alias("template_users"))
+    )
     spread = member_keys.group_by("cluster_id").agg(
         pl.col("value").filter(pl.col("kind") == "ip").n_unique().alias("ip_prefixes"),
         pl.col("value").filter(pl.col("kind") == "channel").n_unique().alias("channels"),
     )
     signup = _signup_features(meta.join(members, on="account_id"), state)
     frame = totals
-    for part in (*tops, spread, signup):
+    for part in (*tops, template_users, spread, signup):
         frame = frame.join(part, on="cluster_id", how="left")
     frame = frame.fill_null(0)
     lockstep = lockstep_scores(members, minutes)
@@ -234,6 +242,7 @@ def _finish(frame: pl.DataFrame, pop_mix: np.ndarray) -> pl.DataFrame:
         pl.col("channels").cast(pl.Float64),
         (pl.col("errors") / records).alias("error_share"),
         (pl.col("_rate_sd") / pl.col("_rate_mean")).alias("volume_spread"),
+        (pl.col("template_users") / pl.col("account_count")).alias("template_accounts_share"),
     ).select(
         "cluster_id",
         "account_count",

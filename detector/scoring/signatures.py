@@ -73,6 +73,21 @@ def template_reuse(x: Row) -> Evidence | None:
     return None
 
 
+def shared_templates(x: Row) -> Evidence | None:
+    # Independent customers of one framework share its system prompt, not the
+    # templates of their requests; a campaign's accounts run the same task templates.
+    share = x["template_accounts_share"]
+    if share >= 0.5 and x["account_count"] >= 5:
+        users = round(share * x["account_count"])
+        return Evidence(
+            "shared_templates",
+            2.0,
+            f"{users} of its {int(x['account_count'])} accounts repeat the same prompt "
+            "template under the same system prompt",
+        )
+    return None
+
+
 def reasoning_extraction(x: Row) -> Evidence | None:
     parts = {
         "asks for reasoning written out": x["share_cot_elicitation"],
@@ -216,6 +231,7 @@ RULES: tuple[Rule, ...] = (
     shared_payment,
     fan_out,
     template_reuse,
+    shared_templates,
     reasoning_extraction,
     lockstep,
     capability_concentration,
