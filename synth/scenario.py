@@ -198,6 +198,12 @@ class Scenario:
         nested = {"minimax": MiniMax, "moonshot": Moonshot, "deepseek": DeepSeek, "honest": Honest}
         for name, kind in nested.items():
             if name in values:
+                fields = {f.name for f in dataclasses.fields(kind)}
+                wrong = set(values[name]) - fields
+                if wrong:
+                    raise ValueError(
+                        f"scenario: unknown field(s) {name}.{', '.join(sorted(wrong))}"
+                    )
                 values[name] = kind(**values[name])
         if "old_models" in values:
             values["old_models"] = tuple(values["old_models"])

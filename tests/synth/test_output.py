@@ -106,3 +106,6 @@ def test_bad_parameters_are_named() -> None:
         generate(Scenario(scale=0.001), Path("/nonexistent"), fmt="xml")
     with pytest.raises(ValueError, match="scenario: unknown field"):
         Scenario.from_dict({"sale": 1})
+    with pytest.raises(ValueError, match=r"unknown field\(s\) minimax.volum"):
+        Scenario.from_dict({"minimax": {"volum": 1}})
+    assert Scenario.from_dict({"minimax": {"volume": 5}}).minimax.volume == 5
