@@ -33,8 +33,9 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=False,
-    reason="at this scale the Moonshot-like campaign's accounts stay thinly linked "
-    "(docs/detection.md, 'Known gaps')",
+    reason="at this scale the Moonshot-like campaign sends ~0.2 requests an account and "
+    "hour, and its case opens only at the very end, if at all (docs/detection.md, "
+    "'Known gaps')",
 )
 def test_campaigns_become_cases_and_lookalikes_do_not(scenario: Path, settings: Settings) -> None:
     with serve_in_thread(settings) as live:
