@@ -46,10 +46,7 @@ def enterprise(w: World) -> Population:
     per_org = rng.integers(1, 5, h.enterprise_orgs)
     n = int(per_org.sum())
     org = np.repeat(np.arange(h.enterprise_orgs), per_org)
-    org_ips = public_ipv4(rng, h.enterprise_orgs * 2)
-    ip_start, ip_count = w.own_ips(
-        rng, np.full(n, 2), org_ips[np.repeat(org * 2, 2) + np.tile([0, 1], n)]
-    )
+    ip_start, ip_count, org_ips = w.shared_ips(rng, org, 2)
     org_weight = rng.lognormal(0, 0.8, h.enterprise_orgs)
     weight = org_weight[org] / per_org[org] * rng.uniform(0.5, 1.5, n)
     created = w.start - rng.uniform(30, 500, h.enterprise_orgs)[org] * DAY
@@ -104,10 +101,7 @@ def eval_harness(w: World) -> Population:
     second = rng.random(harnesses) < 0.4
     harness = np.concatenate([np.arange(harnesses), np.flatnonzero(second)])
     n = len(harness)
-    ips = public_ipv4(rng, harnesses * 2)
-    ip_start, ip_count = w.own_ips(
-        rng, np.full(n, 2), ips[np.repeat(harness * 2, 2) + np.tile([0, 1], n)]
-    )
+    ip_start, ip_count, ips = w.shared_ips(rng, harness, 2)
     accounts = w.builder.add(
         EVAL_HARNESS,
         n,
@@ -208,7 +202,7 @@ def cohorts(w: World) -> Population:
     nat = public_ipv4(rng, c * 2)
     personal = public_ipv4(rng, n)
     pools = np.stack([nat[cohort * 2], nat[cohort * 2 + 1], personal], axis=1).ravel()
-    ip_start, ip_count = w.own_ips(rng, np.full(n, 3), pools)
+    ip_start, ip_count = w.exact_ips(np.full(n, 3), pools)
     accounts = w.builder.add(
         COHORT,
         n,
@@ -262,10 +256,7 @@ def corporate_nat(w: World) -> Population:
     per_org = rng.integers(1, 4, orgs)
     n = int(per_org.sum())
     org = np.repeat(np.arange(orgs), per_org)
-    nat = public_ipv4(rng, orgs * 2)
-    ip_start, ip_count = w.own_ips(
-        rng, np.full(n, 2), nat[np.repeat(org * 2, 2) + np.tile([0, 1], n)]
-    )
+    ip_start, ip_count, nat = w.shared_ips(rng, org, 2)
     users = np.maximum(20, rng.lognormal(6.5, 0.8, orgs).astype(np.int64))
     weight = rng.lognormal(0, 0.8, orgs)[org]
     accounts = w.builder.add(

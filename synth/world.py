@@ -100,9 +100,25 @@ class World:
     def own_ips(
         self, rng: np.random.Generator, counts: I64, pool: npt.NDArray[np.uint32] | None = None
     ) -> tuple[I64, I64]:
-        """Store ``counts[i]`` addresses per account (fresh, or drawn from ``pool``)."""
+        """``counts[i]`` addresses for account i: fresh, or drawn from ``pool``.
+
+        Returns each account's first index in the IP table and its count.
+        """
         total = int(counts.sum())
         addresses = public_ipv4(rng, total) if pool is None else rng.choice(pool, size=total)
+        return self.exact_ips(counts, addresses)
+
+    def exact_ips(self, counts: I64, addresses: npt.NDArray[np.uint32]) -> tuple[I64, I64]:
+        """Account i gets the next ``counts[i]`` of ``addresses``, in order."""
         first = self.builder.add_ips(addresses)
         starts = first + np.concatenate([[0], np.cumsum(counts)[:-1]])
         return starts.astype(np.int64), counts.astype(np.int64)
+
+    def shared_ips(
+        self, rng: np.random.Generator, groups: I64, per_group: int
+    ) -> tuple[I64, I64, npt.NDArray[np.uint32]]:
+        """``per_group`` fresh addresses per group, shared by all of the group's accounts
+        (an office, a lab, a NAT). Also returns the addresses, group by group."""
+        addresses = public_ipv4(rng, (int(groups.max()) + 1) * per_group)
+        first = self.builder.add_ips(addresses)
+        return first + groups * per_group, np.full(len(groups), per_group), addresses

@@ -141,6 +141,22 @@ def test_every_look_alike_is_present_with_its_shape(run: Run) -> None:
     assert (
         nat.group_by("client_ip").agg(pl.col("end_user_id").n_unique())["end_user_id"].max() >= 20
     )
+    # An organisation's accounts share its office, lab or NAT addresses...
+    grouped = r.join(run.truth.select("account_id", "group"), on="account_id")
+    for shared in ("enterprise_coding_agent", "corporate_nat", "evaluation_harness"):
+        per_group = (
+            grouped.filter(pl.col("kind") == shared)
+            .group_by("group")
+            .agg(pl.col("client_ip").n_unique(), pl.col("account_id").n_unique())
+        )
+        assert (per_group["client_ip"] <= 2).all(), shared
+    # ...and a cohort works from its campus NAT (two of every member's three addresses).
+    members = grouped.filter(pl.col("kind") == "hackathon_cohort").join(
+        run.accounts.select("account_id", "signup_ip"), on="account_id"
+    )
+    assert (members["client_ip"] == members["signup_ip"]).mean() > 0.2
+    campus = members.group_by("group").agg(pl.col("client_ip").n_unique(), pl.len())
+    assert (campus["client_ip"] < campus["len"] / 5).all()
     # Batch jobs run on the batch channel from one account each.
     batch = r.filter(pl.col("kind") == "batch_job")
     assert (batch["channel"] == "batch").all()
