@@ -73,6 +73,10 @@ class ClusterScorer:
         shift = self.feedback.shift(x)
         z = self.bias + sum(e.weight for e in evidence)
         z += self.anomaly_weight * 2 * (anomalous - 0.5) + shift
+        if any(e.name == "nothing_decisive" for e in evidence) and shift <= 0:
+            # Acting alike is not enough for a case: without a decisive sign (or a
+            # reviewer's block on a cluster like it) the score stays under the threshold.
+            z = min(z, math.log(self.threshold / (1 - self.threshold)) - 0.5)
         reasons = [e.reason for e in evidence if e.weight > 0]
         if anomalous >= 0.8:
             reasons.append(f"unusual among the clusters seen so far (anomaly {anomalous:.2f})")

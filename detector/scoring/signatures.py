@@ -227,6 +227,19 @@ def too_young(x: Row, found: list[Evidence]) -> Evidence | None:
     return None
 
 
+# Signs that honest groups of accounts do not show: shared billing across
+# organisations, reasoning extraction, lockstep, machine timing, cache evasion.
+DECISIVE = ("shared_payment", "reasoning_extraction", "lockstep", "round_the_clock", "low_cache")
+
+
+def nothing_decisive(found: list[Evidence]) -> Evidence | None:
+    # Many accounts acting alike is also a class, a team or a framework's users:
+    # without one decisive sign it does not make a case on its own.
+    if any(e.weight > 0 for e in found) and not any(e.name in DECISIVE for e in found):
+        return Evidence("nothing_decisive", -2.0, "no sign of evasion or extraction")
+    return None
+
+
 RULES: tuple[Rule, ...] = (
     shared_payment,
     fan_out,
@@ -251,7 +264,7 @@ RULES: tuple[Rule, ...] = (
 def evaluate(row: Row) -> list[Evidence]:
     """Every signature that fires on one cluster's features, strongest first."""
     found = [evidence for rule in RULES if (evidence := rule(row)) is not None]
-    young = too_young(row, found)
-    if young is not None:
-        found.append(young)
+    for extra in (too_young(row, found), nothing_decisive(found)):
+        if extra is not None:
+            found.append(extra)
     return sorted(found, key=lambda e: -abs(e.weight))
