@@ -87,9 +87,7 @@ def components(keys: pl.DataFrame, population: int, config: LinkageConfig) -> pl
     Component labels are the smallest account id of the component, so they do not
     depend on the order rows arrived in.
     """
-    keys = keys.filter(
-        (pl.col("kind") != "systmpl") | (pl.col("records") >= MIN_TEMPLATE_RECORDS)
-    )
+    keys = keys.filter((pl.col("kind") != "systmpl") | (pl.col("records") >= MIN_TEMPLATE_RECORDS))
     weights = key_weights(keys, population, config).filter("links")
     edges = keys.join(weights.select("kind", "value"), on=["kind", "value"], how="semi")
     if edges.is_empty():
