@@ -93,7 +93,9 @@ def main() -> None:
         server = subprocess.Popen(
             [sys.executable, "-m", "detector.cli", "serve", "--port", str(port),
              "--workers", str(args.workers)],
-            env={**env, "DETECTOR_LOG_LEVEL": "warning"},
+            # Ingest alone: the pipeline runs in its own process in production
+            # (`detector worker`) and would take the same two cores here.
+            env={**env, "DETECTOR_LOG_LEVEL": "warning", "DETECTOR_PIPELINE_EMBEDDED": "false"},
         )
         url = f"http://127.0.0.1:{port}"
         try:

@@ -78,24 +78,22 @@ def normalise_record(record: Record, key: bytes, keep_prompt_text: bool) -> None
     # Epoch floats in range are the common case; skip the call for them.
     if not (type(start) is float and 0 < start < _LATEST_EPOCH):
         record.ts_start = start = to_epoch(start, "ts_start")
-    if record.ts_end is not None:
-        record.ts_end = end = to_epoch(record.ts_end, "ts_end")
+    end = record.ts_end
+    if end is not None:
+        if not (type(end) is float and 0 < end < _LATEST_EPOCH):
+            record.ts_end = end = to_epoch(end, "ts_end")
         if end < start:
             raise FieldError("ts_end", f"ts_end: {end} is before ts_start {start}")
-    if record.client_ip is not None:
-        check_ip(record.client_ip, "client_ip")
-    _check_part(
-        "reasoning_output_tokens",
-        record.reasoning_output_tokens,
-        "output_tokens",
-        record.output_tokens,
-    )
-    _check_part(
-        "cache_read_input_tokens",
-        record.cache_read_input_tokens,
-        "input_tokens",
-        record.input_tokens,
-    )
+    ip = record.client_ip
+    if ip is not None and not _is_ip(ip):
+        check_ip(ip, "client_ip")
+    # Parts within wholes, checked inline: this runs for every record of every batch.
+    reasoning, output = record.reasoning_output_tokens, record.output_tokens
+    if reasoning is not None and output is not None and reasoning > output:
+        _check_part("reasoning_output_tokens", reasoning, "output_tokens", output)
+    cached, given_input = record.cache_read_input_tokens, record.input_tokens
+    if cached is not None and given_input is not None and cached > given_input:
+        _check_part("cache_read_input_tokens", cached, "input_tokens", given_input)
     text = record.prompt_text
     if text is not None:
         if record.prompt_fingerprint is None:

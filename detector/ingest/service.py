@@ -16,7 +16,7 @@ from detector.schema.accounts import account_type
 from detector.schema.records import record_type
 from detector.store.accounts import upsert_accounts
 from detector.store.db import write_transaction
-from detector.store.event_log import append_records
+from detector.store.event_log import append_prepared, prepare_batch
 
 _CHOICES = {"reasoning_mode": REASONING_MODES, "status": ("success", "error")}
 
@@ -86,8 +86,9 @@ class Ingestor:
             fingerprint_key=self._key,
             keep_prompt_text=self._keep_prompt_text,
         )
+        prepared = prepare_batch(decoded.items, rejected=len(decoded.errors))
         with write_transaction(self.engine) as conn:
-            appended, _ = append_records(conn, records=decoded.items, rejected=len(decoded.errors))
+            appended, _ = append_prepared(conn, prepared)
         return BatchResult(
             accepted=appended.accepted,
             duplicates=appended.duplicates,

@@ -13,7 +13,7 @@ from detector.schema.records import EpochOrText, Required
 Country = Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$")]
 
 
-class Account(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Account(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """An account, upserted by ``account_id``."""
 
     account_id: Required
@@ -45,5 +45,5 @@ def account_type(limits: Limits) -> type[Account]:
     ]
     fields.append(("attributes", attributes | None, None))
     return msgspec.defstruct(  # type: ignore[return-value]
-        "Account", fields, bases=(Account,), kw_only=True, omit_defaults=True
+        "Account", fields, bases=(Account,), kw_only=True, omit_defaults=True, gc=False
     )

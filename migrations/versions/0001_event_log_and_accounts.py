@@ -21,8 +21,10 @@ Int64Key = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 def upgrade() -> None:
     op.create_table(
         "event_keys",
-        sa.Column("key", Int64Key, autoincrement=False, nullable=False),
-        sa.PrimaryKeyConstraint("key", name=op.f("pk_event_keys")),
+        sa.Column("ts", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("key", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.PrimaryKeyConstraint("ts", "key", name=op.f("pk_event_keys")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "segments",

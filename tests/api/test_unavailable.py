@@ -56,7 +56,7 @@ def test_locked_sqlite_is_503_and_the_retry_is_stored_once(
     batch = record_factory.records(10)
     holder = sqlite3.connect(url.database or "", isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
-    holder.execute("INSERT INTO event_keys (key) VALUES (42)")
+    holder.execute("INSERT INTO event_keys (ts, key) VALUES (1, 42)")
     try:
         started = time.monotonic()
         with live.client() as client:
