@@ -110,7 +110,16 @@ def _iso(epoch: float) -> str:
 
 def grade(scenario: Scenario, updates: list[CaseUpdate]) -> dict[str, Any]:
     """The evaluation document (see the module docstring)."""
-    truth = scenario.truth.select("account_id", "label", "kind")
+    # Only accounts that sent traffic count: a short run's truth file also lists the
+    # replacement accounts of a campaign that would have started after it ended.
+    active = (
+        pl.scan_parquet(scenario.day_files()).select("account_id").unique().collect()
+        if scenario.day_files()
+        else pl.DataFrame(schema={"account_id": pl.String})
+    )
+    truth = scenario.truth.select("account_id", "label", "kind").join(
+        active, on="account_id", how="semi"
+    )
     last = {u.case_id: u for u in updates}
     opened = {u.case_id: u.opened_at for u in updates}
     members = pl.DataFrame(

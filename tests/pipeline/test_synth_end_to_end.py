@@ -31,12 +31,6 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.db
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="at this scale the Moonshot-like campaign sends ~0.2 requests an account and "
-    "hour, and its case opens only at the very end, if at all (docs/detection.md, "
-    "'Known gaps')",
-)
 def test_campaigns_become_cases_and_lookalikes_do_not(scenario: Path, settings: Settings) -> None:
     with serve_in_thread(settings) as live:
         result = replay(scenario, live.url, live.token, batch_size=5000, progress=False)
@@ -58,4 +52,9 @@ def test_campaigns_become_cases_and_lookalikes_do_not(scenario: Path, settings: 
         labelled.group_by("case_id").agg(pl.col("label").mode().sort().first()).iter_rows()
     )
     assert "honest" not in majority.values(), "a case made of look-alikes"
-    assert {"minimax", "moonshot", "deepseek"} <= set(majority.values())
+    assert {"minimax", "deepseek"} <= set(majority.values())
+    if "moonshot" not in majority.values():
+        # Everything above must hold; only this is a known gap: at this scale the
+        # Moonshot-like campaign sends ~0.2 requests an account and hour, and its case
+        # opens only at the very end, if at all (docs/detection.md, 'Known gaps').
+        pytest.xfail("the Moonshot-like campaign did not become a case at scale 0.004")
