@@ -87,12 +87,24 @@ def main() -> None:
         env = {**os.environ, "DETECTOR_DATA_DIR": data_dir, "DETECTOR_API_TOKENS": TOKEN}
         if args.database_url:
             env["DETECTOR_DATABASE_URL"] = args.database_url
-        subprocess.run([sys.executable, "-m", "detector.cli", "db", "upgrade"], env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "detector.cli", "db", "upgrade"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "detector.cli", "serve", "--port", str(port),
-             "--workers", str(args.workers)],
+            [
+                sys.executable,
+                "-m",
+                "detector.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
             # Ingest alone: the pipeline runs in its own process in production
             # (`detector worker`) and would take the same two cores here.
             env={**env, "DETECTOR_LOG_LEVEL": "warning", "DETECTOR_PIPELINE_EMBEDDED": "false"},
@@ -101,7 +113,9 @@ def main() -> None:
         try:
             wait_ready(url)
             elapsed = asyncio.run(post_all(url, batches, args.clients))
-            state = httpx.get(f"{url}/v1/pipeline", headers={"Authorization": f"Bearer {TOKEN}"}).json()
+            state = httpx.get(
+                f"{url}/v1/pipeline", headers={"Authorization": f"Bearer {TOKEN}"}
+            ).json()
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -111,7 +125,8 @@ def main() -> None:
     assert state["received"] == args.records, state
     print_table(
         f"ingest: {args.records:,} records, {len(batches)} batches of {args.batch:,}, "
-        f"{args.clients} clients, {args.workers} server workers, {size / args.records:.0f} B/record",
+        f"{args.clients} clients, {args.workers} server workers, "
+        f"{size / args.records:.0f} B/record",
         [
             *[(f"raw parse, {name}", f"{rate:>12,.0f} records/s") for name, rate in rates.items()],
             ("end to end (HTTP, validate, dedupe, fsync)", f"{end_to_end:>12,.0f} records/s"),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from detector.store import pipeline_models  # noqa: F401  (registers the pipeline tables)
-from detector.store import review_models  # noqa: F401  (registers the review tables)
+from detector.store import (
+    pipeline_models,  # noqa: F401  (registers the pipeline tables)
+    review_models,  # noqa: F401  (registers the review tables)
+)
 from detector.store.db import make_engine
 from detector.store.models import Base
 

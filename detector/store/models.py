@@ -35,7 +35,7 @@ class EventKey(Base):
     kilobytes a record once the table is large. See docs/architecture.md."""
 
     __tablename__ = "event_keys"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     ts: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
