@@ -12,6 +12,7 @@ times, as long as no record arrives later than the allowed lateness.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,14 +21,17 @@ import polars as pl
 from detector.clustering.coherence import prune
 from detector.clustering.identity import ClusterRegistry
 from detector.clustering.linkage import LINKING_KINDS, LinkageConfig, account_meta_keys, components
+from detector.features.capability import CAPABILITIES
 from detector.features.state import empty_accounts, empty_keys, merge_accounts, merge_keys
 from detector.features.windows import WindowAggregate, aggregate_window
 from detector.pipeline.cases import (
+    OWNERS_SCHEMA,
     CaseInfo,
     CaseUpdate,
     capability_mix,
-    shared_infrastructure,
-    timeline,
+    no_shared,
+    shared_by_case,
+    timelines,
 )
 from detector.scoring.cluster_features import FEATURE_NAMES, cluster_features
 from detector.scoring.scorer import ClusterScore, ClusterScorer
@@ -131,19 +135,32 @@ class Engine:
     def advance(self, *, flush: bool = False) -> list[CaseUpdate]:
         """Close every window the watermark has passed (with ``flush``, every window
         up to the latest event seen) and run the ticks that fall due."""
+        return [update for step in self.closing(flush=flush) for update in step]
+
+    def closing(self, *, flush: bool = False) -> Iterator[list[CaseUpdate]]:
+        """``advance`` one step at a time: yields the case updates of each closed
+        window (with the tick it completed, if any), so a caller can time each window.
+        With ``flush``, a last step runs the tick of a partial tick span."""
         if self.max_event is None:
-            return []
+            return
         width = self.config.window_seconds
         limit = self.max_event + width if flush else self.watermark
         assert limit is not None
-        updates: list[CaseUpdate] = []
         for w in sorted(self.open_):
             if (w + 1) * width > limit:
                 break
-            updates += self._close(w)
+            yield self._close(w)
         if flush and self.closed_until is not None and self.closed_until != self.last_tick_end_:
-            updates += self._tick(self.closed_until)
-        return updates
+            yield self._tick(self.closed_until)
+
+    def released_models(self) -> dict[str, float]:
+        """Models first seen after the stream settled (the first ``new_model_days``),
+        with the event time each was first seen: the releases a reviewer sees as
+        markers on a case's timeline. Models present from the start are left out."""
+        if self.first_window is None:
+            return {}
+        settled = self.first_window + self.config.new_model_days * DAY
+        return {m: t for m, t in sorted(self.model_first_seen_.items()) if t >= settled}
 
     def _close(self, w: int) -> list[CaseUpdate]:
         width = self.config.window_seconds
@@ -239,8 +256,10 @@ class Engine:
             ]
         ).select("account_id", pl.col("slot").cast(pl.Int64), pl.col("records").cast(pl.Int64))
         features = cluster_features(sized, active, keys, meta, minutes)
-        updates = []
+        due: list[tuple[CaseInfo, dict[str, Any], ClusterScore]] = []
         for row in features.iter_rows(named=True):
+            # Scored one by one, in cluster order: learning from one cluster changes
+            # the anomaly score of the next.
             result = self.scorer.score_one(row)
             cluster_id = row["cluster_id"]
             info = self.cases_.get(cluster_id)
@@ -251,48 +270,96 @@ class Engine:
             if info is None:
                 self.scorer.learn_one(row)
                 continue
-            updates.append(self._update(info, cluster_id, row, result, members, end, keys))
-        return updates
+            due.append((info, row, result))
+        return self._updates(due, members, end, keys, active)
 
-    def _update(
+    def _population_mix(self, active: pl.DataFrame) -> dict[str, float]:
+        """``pop_<capability>``: the share of records exercising each capability over
+        the active accounts outside every case, the baseline a case's mix is read
+        against (on the case page, next to the case's own ``capability_mix``)."""
+        flagged = sorted({a for info in self.cases_.values() for a in info.accounts})
+        honest = active.filter(~pl.col("account_id").is_in(flagged))
+        sums = honest.select(
+            pl.col("records").sum(), *[pl.col(f"cap_{n}").sum() for n in CAPABILITIES]
+        ).row(0)
+        total = max(1, int(sums[0] or 0))
+        return {
+            f"pop_{name}": round(float(value or 0) / total, 4)
+            for name, value in zip(CAPABILITIES, sums[1:], strict=True)
+        }
+
+    def _updates(
         self,
-        info: CaseInfo,
-        cluster_id: str,
-        row: dict[str, Any],
-        result: ClusterScore,
+        due: list[tuple[CaseInfo, dict[str, Any], ClusterScore]],
         members: pl.DataFrame,
         end: float,
         keys: pl.DataFrame,
-    ) -> CaseUpdate:
-        current = members.filter(pl.col("cluster_id") == cluster_id)["account_id"].to_list()
-        opened = not info.accounts
-        new = sorted(set(current) - info.accounts)
-        info.accounts.update(current)
-        info.peak_score = max(info.peak_score, result.score)
-        everyone = sorted(info.accounts)
-        # Accounts that left the running state keep the count they last had.
-        info.records.update(
-            self.accounts_.filter(pl.col("account_id").is_in(everyone))
-            .select("account_id", "records")
+        active: pl.DataFrame,
+    ) -> list[CaseUpdate]:
+        """The updates of the cases whose clusters were scored at this tick. Their
+        evidence (record counts, shared infrastructure, timelines) is gathered for all
+        of them in one pass over the state, not one pass per case."""
+        if not due:
+            return []
+        context = self._population_mix(active) | {
+            f"release_{model}": first for model, first in self.released_models().items()
+        }
+        wanted = [row["cluster_id"] for _, row, _ in due]
+        current: dict[str, list[str]] = dict(
+            members.filter(pl.col("cluster_id").is_in(wanted))
+            .group_by("cluster_id")
+            .agg(pl.col("account_id").sort())
             .iter_rows()
         )
-        records = {account: info.records.get(account, 0) for account in everyone}
-        return CaseUpdate(
-            case_id=info.case_id,
-            cluster_id=cluster_id,
-            opened=opened,
-            event_time=end,
-            opened_at=info.opened_at,
-            score=result.score,
-            peak_score=info.peak_score,
-            account_count=len(everyone),
-            record_count=int(sum(records.values())),
-            capability_mix=capability_mix(row),
-            reasons=result.reasons,
-            features={name: round(float(row[name]), 4) for name in FEATURE_NAMES},
-            shared=shared_infrastructure(keys, everyone),
-            timeline=timeline(self.daily_, everyone),
-            signatures=result.signatures,
-            new_accounts=new,
-            account_records={a: int(n) for a, n in records.items()},
+        opened: dict[str, bool] = {}
+        new: dict[str, list[str]] = {}
+        for info, row, result in due:
+            accounts = current.get(row["cluster_id"], [])
+            opened[info.case_id] = not info.accounts
+            new[info.case_id] = sorted(set(accounts) - info.accounts)
+            info.accounts.update(accounts)
+            info.peak_score = max(info.peak_score, result.score)
+        owners = pl.DataFrame(
+            {
+                "case_id": [info.case_id for info, _, _ in due for _ in info.accounts],
+                "account_id": [a for info, _, _ in due for a in sorted(info.accounts)],
+            },
+            schema=OWNERS_SCHEMA,
         )
+        # Accounts that left the running state keep the count they last had.
+        by_case = {info.case_id: info for info, _, _ in due}
+        for case_id, account, records in (
+            owners.join(self.accounts_.select("account_id", "records"), on="account_id")
+            .select("case_id", "account_id", "records")
+            .iter_rows()
+        ):
+            by_case[case_id].records[account] = records
+        shared = shared_by_case(keys, owners)
+        lines = timelines(self.daily_, owners)
+        updates = []
+        for info, row, result in due:
+            everyone = sorted(info.accounts)
+            records = {account: info.records.get(account, 0) for account in everyone}
+            features = {name: round(float(row[name]), 4) for name in FEATURE_NAMES}
+            updates.append(
+                CaseUpdate(
+                    case_id=info.case_id,
+                    cluster_id=row["cluster_id"],
+                    opened=opened[info.case_id],
+                    event_time=end,
+                    opened_at=info.opened_at,
+                    score=result.score,
+                    peak_score=info.peak_score,
+                    account_count=len(everyone),
+                    record_count=int(sum(records.values())),
+                    capability_mix=capability_mix(row),
+                    reasons=result.reasons,
+                    features=features | context,
+                    shared=shared.get(info.case_id, no_shared()),
+                    timeline=lines.get(info.case_id, []),
+                    signatures=result.signatures,
+                    new_accounts=new[info.case_id],
+                    account_records={a: int(n) for a, n in records.items()},
+                )
+            )
+        return updates
