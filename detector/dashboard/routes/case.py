@@ -41,6 +41,18 @@ def population_mix(features: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def model_releases(features: dict[str, Any], configured: dict[str, str]) -> dict[str, str]:
+    """Model → release date for the timeline's markers: the first-seen times the
+    pipeline recorded as ``release_<model>`` features (epoch seconds), with the
+    dates configured in ``DETECTOR_MODEL_RELEASES`` taking precedence."""
+    seen = {
+        name[8:]: datetime.fromtimestamp(float(value), UTC).date().isoformat()
+        for name, value in features.items()
+        if name.startswith("release_") and isinstance(value, int | float)
+    }
+    return seen | dict(configured)
+
+
 @router.get("/cases/{case_id}")
 def case_page(
     case_id: str,
@@ -72,11 +84,15 @@ def case_page(
         history=history,
         shared=shared,
         features=sorted(
-            (name, value) for name, value in features.items() if not name.startswith("pop_")
+            (name, value)
+            for name, value in features.items()
+            if not name.startswith(("pop_", "release_"))
         ),
         search=q,
         mix_chart=charts.capability_bars(case.capability_mix or {}, population_mix(features)),
-        volume_chart=charts.daily_volume(case.timeline or [], state.settings.model_releases),
+        volume_chart=charts.daily_volume(
+            case.timeline or [], model_releases(features, state.settings.model_releases)
+        ),
         signup_chart=charts.signup_histogram(detail.signups, hourly=detail.signups_hourly),
         today=datetime.now(UTC).date().isoformat(),
     )
