@@ -46,27 +46,27 @@ def merge_accounts(state: pl.DataFrame, windows: list[WindowAggregate]) -> pl.Da
     """``state`` with the windows' per-account aggregates added (sums, hour-of-day shape)."""
     if not windows:
         return state
-    parts = []
-    for window in windows:
-        hour_cols = [
-            pl.when(pl.col("hour") == h).then(pl.col("records")).otherwise(0).alias(name)
-            for h, name in enumerate(HOURS)
-        ]
-        parts.append(
-            window.accounts.with_columns(
-                *hour_cols,
-                pl.col("window_start").alias("first_seen"),
-                pl.col("window_start").alias("last_seen"),
-                pl.lit(1, pl.Int64).alias("active_windows"),
-            ).select(state.columns)
+    hour_cols = [
+        pl.when(pl.col("hour") == h).then(pl.col("records")).otherwise(0).alias(name)
+        for h, name in enumerate(HOURS)
+    ]
+    fresh = (
+        pl.concat([window.accounts for window in windows])
+        .with_columns(
+            *hour_cols,
+            pl.col("window_start").alias("first_seen"),
+            pl.col("window_start").alias("last_seen"),
+            pl.lit(1, pl.Int64).alias("active_windows"),
         )
+        .select(state.columns)
+    )
     # Only the accounts these windows touched are regrouped; the rest is carried
     # over untouched, so a tick costs what its windows hold, not the whole state.
-    touched = pl.concat([part.select("account_id") for part in parts]).unique()
+    touched = fresh.select("account_id").unique()
     rest = state.join(touched, on="account_id", how="anti")
     state = state.join(touched, on="account_id", how="semi")
     merged = (
-        pl.concat([state, *parts])
+        pl.concat([state, fresh])
         .group_by("account_id")
         .agg(
             pl.col("first_seen").min(),

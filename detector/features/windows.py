@@ -66,13 +66,10 @@ def aggregate_window(
         .with_columns(pl.lit(start).alias("window_start"), pl.lit(hour).alias("hour"))
         .sort("account_id")
     )
+    # All kinds in one pass: one column per kind, then unpivoted to (kind, value).
     keys = (
-        pl.concat(
-            [
-                frame.select("account_id", pl.lit(kind).alias("kind"), expr.alias("value"))
-                for kind, expr in KEY_KINDS.items()
-            ]
-        )
+        frame.select("account_id", *[expr.alias(kind) for kind, expr in KEY_KINDS.items()])
+        .unpivot(index="account_id", variable_name="kind", value_name="value")
         .drop_nulls("value")
         .group_by("account_id", "kind", "value")
         .agg(pl.len().cast(pl.Int64).alias("records"))

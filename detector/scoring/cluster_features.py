@@ -162,37 +162,48 @@ def lockstep_scores(members: pl.DataFrame, minutes: pl.DataFrame, sample: int = 
     At most ``sample`` members (the busiest, then by id) are compared, so the cost
     stays bounded for clusters of thousands.
     """
-    rows: list[tuple[str, float]] = []
     joined = minutes.join(members, on="account_id")
+    empty = pl.DataFrame(schema={"cluster_id": pl.String(), "lockstep": pl.Float64()})
     if joined.is_empty():
-        return pl.DataFrame(schema={"cluster_id": pl.String(), "lockstep": pl.Float64()})
+        return empty
     slots = int(joined["slot"].cast(pl.Int64).max() or 0) + 1  # type: ignore[arg-type]
-    for (cluster_id,), group in joined.group_by("cluster_id"):
-        busiest = (
-            group.group_by("account_id")
-            .agg(pl.col("records").sum())
-            .sort(["records", "account_id"], descending=[True, False])
-            .head(sample)["account_id"]
-        )
-        if len(busiest) < 3:
-            continue
-        index = {account: i for i, account in enumerate(busiest.sort().to_list())}
-        picked = group.filter(pl.col("account_id").is_in(busiest.implode()))
-        matrix = np.zeros((len(index), slots))
-        rows_idx = [index[a] for a in picked["account_id"].to_list()]
-        matrix[rows_idx, picked["slot"].to_numpy()] = picked["records"].to_numpy()
-        total = matrix.sum(axis=0)
-        scores = []
-        for row in matrix:
-            rest = total - row
-            if row.std() == 0 or rest.std() == 0:
-                scores.append(0.0)
-            else:
-                scores.append(float(np.corrcoef(row, rest)[0, 1]))
-        rows.append((str(cluster_id), float(np.mean(scores))))
-    return pl.DataFrame(
-        rows, schema={"cluster_id": pl.String(), "lockstep": pl.Float64()}, orient="row"
+    busiest = (
+        joined.group_by("cluster_id", "account_id")
+        .agg(pl.col("records").sum())
+        .sort(["cluster_id", "records", "account_id"], descending=[False, True, False])
+        .filter(pl.int_range(pl.len()).over("cluster_id") < sample)
+        .filter(pl.len().over("cluster_id") >= 3)
+        .select("cluster_id", "account_id")
     )
+    if busiest.is_empty():
+        return empty
+    # One matrix row per picked member, members in id order within each cluster.
+    rows = busiest.sort("cluster_id", "account_id").with_row_index("row")
+    picked = joined.join(rows, on=["cluster_id", "account_id"])
+    matrix = np.zeros((rows.height, slots))
+    matrix[picked["row"].to_numpy(), picked["slot"].to_numpy()] = picked["records"].to_numpy()
+    clusters = rows.group_by("cluster_id", maintain_order=True).agg(
+        pl.col("row").min().alias("first"), pl.len().alias("n")
+    )
+    out: list[tuple[str, float]] = []
+    for cluster_id, first, n in clusters.iter_rows():
+        block = matrix[first : first + n]
+        rest = block.sum(axis=0) - block
+        out.append((str(cluster_id), float(np.mean(_row_correlations(block, rest)))))
+    return pl.DataFrame(
+        out, schema={"cluster_id": pl.String(), "lockstep": pl.Float64()}, orient="row"
+    )
+
+
+def _row_correlations(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each row of ``a`` with the same row of ``b``; 0 where
+    either row is constant (as ``np.corrcoef`` per row pair, without its per-call cost)."""
+    ac = a - a.mean(axis=1, keepdims=True)
+    bc = b - b.mean(axis=1, keepdims=True)
+    constant = (a.std(axis=1) == 0) | (b.std(axis=1) == 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = (ac * bc).sum(axis=1) / np.sqrt((ac * ac).sum(axis=1) * (bc * bc).sum(axis=1))
+    return np.where(constant, 0.0, np.clip(r, -1.0, 1.0))
 
 
 def _finish(frame: pl.DataFrame, pop_mix: np.ndarray) -> pl.DataFrame:

@@ -6,7 +6,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from detector.features.capability import content_flags_from_text
-from detector.features.frames import RECORD_SCHEMA, narrow
+from detector.features.frames import RECORD_SCHEMA, narrow, tool_schema_keys
 from detector.features.state import empty_accounts, empty_keys, merge_accounts, merge_keys
 from detector.features.windows import aggregate_window
 
@@ -141,3 +141,13 @@ def test_text_classifier_flags_are_transparent() -> None:
     assert content_flags_from_text("Which response is better, A or B?") == ["rubric_grading"]
     assert content_flags_from_text("def parse(x):\n    return x  # refactor this") == ["code"]
     assert content_flags_from_text("What is the capital of France?") == []
+
+
+def test_tool_schema_keys_ignore_the_order_tools_are_offered_in() -> None:
+    names = pl.Series(
+        [["web", "bash"], ["bash", "web"], None, [], ["b\x1fa", "c"], ["z"]],
+        dtype=pl.List(pl.String),
+    )
+    keys = tool_schema_keys(names).to_list()
+    assert keys == ["bash,web", "bash,web", None, "", "b\x1fa,c", "z"]
+    assert tool_schema_keys(names.head(4)).to_list() == ["bash,web", "bash,web", None, ""]
