@@ -28,6 +28,18 @@ KEY_KINDS: dict[str, pl.Expr] = {
     "channel": pl.col("channel"),
 }
 
+# The record columns the kinds above are made of.
+KEY_COLUMNS: tuple[str, ...] = (
+    "account_id",
+    "ip_prefix",
+    "user_agent",
+    "template_fp",
+    "system_fp",
+    "tools",
+    "model",
+    "channel",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class WindowAggregate:
@@ -66,13 +78,16 @@ def aggregate_window(
         .with_columns(pl.lit(start).alias("window_start"), pl.lit(hour).alias("hour"))
         .sort("account_id")
     )
-    # All kinds in one pass: one column per kind, then unpivoted to (kind, value).
+    # An account repeats a few combinations of key columns within an hour: count
+    # those first, then derive every kind from the combinations (one column per
+    # kind, unpivoted to kind and value), not from each record ten times over.
+    combos = frame.group_by(*KEY_COLUMNS).agg(pl.len().cast(pl.Int64).alias("n"))
     keys = (
-        frame.select("account_id", *[expr.alias(kind) for kind, expr in KEY_KINDS.items()])
-        .unpivot(index="account_id", variable_name="kind", value_name="value")
+        combos.select("account_id", "n", *[expr.alias(kind) for kind, expr in KEY_KINDS.items()])
+        .unpivot(index=["account_id", "n"], variable_name="kind", value_name="value")
         .drop_nulls("value")
         .group_by("account_id", "kind", "value")
-        .agg(pl.len().cast(pl.Int64).alias("records"))
+        .agg(pl.col("n").sum().alias("records"))
         .sort("account_id", "kind", "value")
     )
     minutes = (
