@@ -68,6 +68,11 @@ def account_meta_keys(accounts: pl.DataFrame) -> pl.DataFrame:
 def key_weights(keys: pl.DataFrame, population: int, config: LinkageConfig) -> pl.DataFrame:
     """Per linking value: how many accounts share it, an IDF-like weight in 0–1
     (1 for a value few share, falling to 0 at the hub limit) and whether it links."""
+    return _weights(keys, population, config).sort("kind", "value")
+
+
+def _weights(keys: pl.DataFrame, population: int, config: LinkageConfig) -> pl.DataFrame:
+    # ``key_weights`` in no particular order: ``components`` only joins on it.
     hub = max(config.hub_min, int(config.hub_share * population))
     return (
         keys.filter(pl.col("kind").is_in(LINKING_KINDS))
@@ -77,7 +82,6 @@ def key_weights(keys: pl.DataFrame, population: int, config: LinkageConfig) -> p
             (1 - (pl.col("accounts").log() / np.log(hub))).clip(0.0, 1.0).alias("idf"),
             ((pl.col("accounts") >= 2) & (pl.col("accounts") <= hub)).alias("links"),
         )
-        .sort("kind", "value")
     )
 
 
@@ -88,7 +92,7 @@ def components(keys: pl.DataFrame, population: int, config: LinkageConfig) -> pl
     depend on the order rows arrived in.
     """
     keys = keys.filter((pl.col("kind") != "systmpl") | (pl.col("records") >= MIN_TEMPLATE_RECORDS))
-    weights = key_weights(keys, population, config).filter("links")
+    weights = _weights(keys, population, config).filter("links")
     edges = keys.join(weights.select("kind", "value"), on=["kind", "value"], how="semi")
     if edges.is_empty():
         return pl.DataFrame(schema={"account_id": pl.String(), "component": pl.String()})
