@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -52,6 +53,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Everything imported and built so far lives as long as the process: move it
+        # out of the cyclic collector's sight, so that the full collections a busy
+        # ingest triggers scan only what requests allocate.
+        gc.freeze()
         await webhooks.start()
         await sweeper.start()
         if settings.pipeline_embedded:
