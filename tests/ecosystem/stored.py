@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from sqlalchemy import Engine
 
-from detector.store.event_log import iter_segments
+from tests.support.records import stored_records as stored_in_order
 
 
 def stored_records(engine: Engine) -> dict[str, dict[str, Any]]:
     """Every stored record, by event_id."""
-    records: dict[str, dict[str, Any]] = {}
-    with engine.connect() as conn:
-        for _, ndjson in iter_segments(conn):
-            for line in ndjson.splitlines():
-                if line.strip():
-                    record = orjson.loads(line)
-                    records[record["event_id"]] = record
-    return records
+    return {record["event_id"]: record for record in stored_in_order(engine)}
