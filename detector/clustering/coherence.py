@@ -8,6 +8,13 @@ share; each connected group of that second graph becomes a cluster of its own.
 Customers who only shared an exit IP fall away; the campaign, whose accounts run
 the same few scaffolds, stays together. CAMPAIGNS.md: compute the signals per
 template within a cluster.
+
+A *public* tool schema, one that accounts outside every component run as well (a
+popular agent framework's tool set), says nothing about who operates an account: the
+campaign may run it, and so may the proxy's customers who code with the same agent.
+It links nothing. System prompts are written by whoever deploys the application, so
+a shared one stays a tie; a campaign that rotates several prompts across its
+accounts is tied by each prompt that carries a tenth of an account's traffic.
 """
 
 from __future__ import annotations
@@ -24,14 +31,20 @@ def prune(
     members: pl.DataFrame,
     keys: pl.DataFrame,
     *,
-    min_share: float = 0.2,
+    min_share: float = 0.1,
+    min_records: int = 3,
+    public_users: int = 3,
 ) -> pl.DataFrame:
     """Split ``members`` (``account_id``, ``component``) into behavioural groups;
     returns the same columns, the label of a group being its smallest account id.
 
     An account's scaffolding counts when it carries at least ``min_share`` of the
-    account's records (so one stray request does not bridge two groups). Groups of
-    one account are dropped.
+    account's records and ``min_records`` of them (so one stray request does not
+    bridge two groups, even from an account that has sent five). A tool schema
+    that at least ``public_users`` accounts in no component run is public and links
+    nothing (see the module's docstring). ``keys`` holds every active account, not just ``members``,
+    so that what runs outside the components can be told. Groups of one
+    account are dropped.
     """
     if members.is_empty():
         return members
@@ -40,19 +53,35 @@ def prune(
         .group_by("account_id")
         .agg(pl.col("records").sum().alias("total"))
     )
-    profile = (
+    held = (
         keys.filter(pl.col("kind").is_in(PROFILE_KINDS))
-        .join(members, on="account_id")
         .join(totals, on="account_id", how="left")
         .filter(
             (pl.col("kind") == "pay")
-            | (pl.col("records") >= min_share * pl.col("total").fill_null(0))
+            | (
+                (pl.col("records") >= min_share * pl.col("total").fill_null(0))
+                & (pl.col("records") >= min_records)
+            )
         )
-        .select(
-            "account_id",
+        .select("account_id", "kind", "value")
+    )
+    # Counted over accounts in no component: a campaign whose accounts fall into two
+    # components does not make its own system prompt public.
+    outside = (
+        held.join(members, on="account_id", how="anti")
+        .filter(pl.col("kind") == "tools")
+        .group_by("kind", "value")
+        .agg(pl.len().alias("outside"))
+    )
+    profile = (
+        held.join(members, on="account_id")
+        .join(outside, on=["kind", "value"], how="left")
+        .with_columns(
             pl.concat_str(["component", "kind", "value"], separator="\x00").alias("node"),
+            (pl.col("outside").fill_null(0) >= public_users).alias("public"),
         )
     )
+    profile = profile.filter(~pl.col("public")).select("account_id", "node")
     shared = profile.filter(pl.len().over("node") >= 2)
     accounts = members["account_id"].unique().sort()
     nodes = shared["node"].unique().sort()

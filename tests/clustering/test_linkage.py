@@ -103,3 +103,86 @@ def test_split_keeps_a_campaign_that_its_proxys_customers_outnumber() -> None:
     )
     expected = pl.DataFrame({"account_id": campaign, "component": ["c0"] * 3})
     assert_frame_equal(prune(members, profile), expected)
+
+
+def test_a_public_scaffold_does_not_bring_a_proxy_customer_into_the_campaign() -> None:
+    # The campaign's accounts share a private system prompt and a popular agent tool
+    # set; a customer of the same exits runs that tool set under its own prompt, as
+    # do four accounts outside every component.
+    campaign = [f"c{i}" for i in range(3)]
+    outsiders = [f"o{i}" for i in range(4)]
+    members = pl.DataFrame({"account_id": [*campaign, "r1"], "component": ["c0"] * 4})
+    profile = keys(
+        [(a, "sys", "operator-prompt") for a in campaign]
+        + [(a, "tools", "bash,edit,grep") for a in [*campaign, "r1", *outsiders]]
+        + [("r1", "sys", "own-app")]
+        + [(a, "channel", "api") for a in [*campaign, "r1", *outsiders]]
+    )
+    expected = pl.DataFrame({"account_id": campaign, "component": ["c0"] * 3})
+    assert_frame_equal(prune(members, profile), expected)
+
+
+def test_a_public_tool_set_does_not_join_two_households() -> None:
+    # Two pairs, each sharing a card, both coding with a popular agent's tools.
+    first, second = ["a1", "a2"], ["b1", "b2"]
+    outsiders = [f"o{i}" for i in range(4)]
+    members = pl.DataFrame({"account_id": first + second, "component": ["a1"] * 4})
+    profile = keys(
+        [(a, "pay", "card-a") for a in first]
+        + [(a, "pay", "card-b") for a in second]
+        + [(a, "tools", "bash,edit,grep") for a in first + second + outsiders]
+        + [(a, "channel", "api") for a in first + second + outsiders]
+    )
+    expected = pl.DataFrame({"account_id": first + second, "component": ["a1"] * 2 + ["b1"] * 2})
+    assert_frame_equal(prune(members, profile), expected)
+
+
+def test_a_rare_tool_set_still_ties_accounts() -> None:
+    # Fewer than three accounts outside every component run it: not public.
+    members = pl.DataFrame({"account_id": ["c1", "c2"], "component": ["c1"] * 2})
+    profile = keys(
+        [(a, "tools", "scrape,summarise") for a in ["c1", "c2", "o1", "o2"]]
+        + [(a, "channel", "api") for a in ["c1", "c2", "o1", "o2"]]
+    )
+    assert_frame_equal(prune(members, profile), members)
+
+
+def test_a_scaffold_shared_by_campaign_accounts_in_two_components_stays_private() -> None:
+    # The same operator prompt in two components: neither makes it public.
+    members = pl.DataFrame(
+        {"account_id": ["a1", "a2", "b1", "b2", "b3"], "component": ["a1"] * 2 + ["b1"] * 3}
+    )
+    profile = keys(
+        [(a, "sys", "operator-prompt") for a in ["a1", "a2", "b1", "b2", "b3"]]
+        + [(a, "channel", "api") for a in ["a1", "a2", "b1", "b2", "b3"]]
+    )
+    assert_frame_equal(prune(members, profile), members)
+
+
+def test_one_stray_request_is_not_scaffolding() -> None:
+    # r1 has sent five requests, one of them under the operator's prompt: 20%, but
+    # a single request.
+    members = pl.DataFrame({"account_id": ["c1", "c2", "r1"], "component": ["c1"] * 3})
+    profile = pl.concat(
+        [
+            keys([("c1", "sys", "operator-prompt"), ("c2", "sys", "operator-prompt")]),
+            keys([("c1", "channel", "api"), ("c2", "channel", "api")]),
+            keys([("r1", "sys", "operator-prompt")], records=1),
+            keys([("r1", "channel", "api")], records=5),
+        ]
+    )
+    expected = pl.DataFrame({"account_id": ["c1", "c2"], "component": ["c1"] * 2})
+    assert_frame_equal(prune(members, profile), expected)
+
+
+def test_prompts_rotated_across_accounts_tie_them() -> None:
+    # Each account spreads its traffic over eight operator prompts, 12.5% apiece.
+    accounts = ["m1", "m2", "m3"]
+    members = pl.DataFrame({"account_id": accounts, "component": ["m1"] * 3})
+    profile = pl.concat(
+        [
+            keys([(a, "sys", f"prompt-{p}") for a in accounts for p in range(8)], records=5),
+            keys([(a, "channel", "api") for a in accounts], records=40),
+        ]
+    )
+    assert_frame_equal(prune(members, profile), members)
