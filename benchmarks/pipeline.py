@@ -17,13 +17,13 @@ Usage: ``python -m benchmarks.pipeline --scenario DIR`` (a ``synth generate`` ou
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-import orjson
 import polars as pl
 from river import anomaly
 from sklearn.metrics import roc_auc_score
@@ -51,9 +51,11 @@ def load(scenario: Path, ingestor: Ingestor, batch: int) -> tuple[int, float]:
     for path in sorted((scenario / "records").glob("*.parquet")):
         frame = pl.read_parquet(path).sort("ts_start")
         for start in range(0, frame.height, batch):
-            part = frame.slice(start, batch)
-            body = b"\n".join(orjson.dumps(row) for row in part.iter_rows(named=True))
-            total += ingestor.records(body, "ndjson").accepted
+            # polars writes the NDJSON (nulls included, which the contract accepts):
+            # a Python loop over rows took longer than ingesting them.
+            body = io.BytesIO()
+            frame.slice(start, batch).write_ndjson(body)
+            total += ingestor.records(body.getvalue(), "ndjson").accepted
     return total, time.perf_counter() - started
 
 
