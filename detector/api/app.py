@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 
+from detector.api import heap
 from detector.api.deps import AppState
 from detector.api.responses import JSONBytes
 from detector.api.routes import blocklist, decisions, health, ingest, pipeline
@@ -53,10 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # Everything imported and built so far lives as long as the process: move it
-        # out of the cyclic collector's sight, so that the full collections a busy
-        # ingest triggers scan only what requests allocate.
-        gc.freeze()
+        heap.settle()
         await webhooks.start()
         await sweeper.start()
         if settings.pipeline_embedded:
