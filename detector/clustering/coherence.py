@@ -2,19 +2,23 @@
 
 A proxy network mixes real customers' traffic with a campaign's, so a component
 linked through its IP ranges holds both, and the real customers may even outnumber
-the campaign. Within each component, accounts are linked again, this time by the
-scaffolding they run (a system prompt, a tool schema) or a payment instrument they
-share; each connected group of that second graph becomes a cluster of its own.
-Customers who only shared an exit IP fall away; the campaign, whose accounts run
-the same few scaffolds, stays together. CAMPAIGNS.md: compute the signals per
-template within a cluster.
+the campaign. Within each component, accounts are linked again, this time by what
+they do and who pays: the scaffolding they run (a system prompt, a tool schema), a
+prompt template they repeat (under one system prompt, or from one network), or a
+payment instrument; each connected group of that second graph becomes a cluster of
+its own. Customers who only shared an exit IP fall away; the campaign, whose
+accounts run the same scaffolds and templates, stays together. CAMPAIGNS.md:
+compute the signals per template within a cluster.
 
 A *public* tool schema, one that accounts outside every component run as well (a
 popular agent framework's tool set), says nothing about who operates an account: the
 campaign may run it, and so may the proxy's customers who code with the same agent.
 It links nothing. System prompts are written by whoever deploys the application, so
-a shared one stays a tie; a campaign that rotates several prompts across its
-accounts is tied by each prompt that carries a tenth of an account's traffic.
+a shared one stays a tie; a campaign that rotates a few prompts across its accounts
+is tied by each prompt that carries a tenth of an account's traffic, and one that
+rotates dozens by the templates its accounts repeat under them. A sign-up burst,
+which links components, does not tie here: a proxy's customers sign up through its
+exits too.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-PROFILE_KINDS: tuple[str, ...] = ("sys", "tools", "pay")
+PROFILE_KINDS: tuple[str, ...] = ("sys", "tools", "systmpl", "iptmpl", "pay")
 
 
 def prune(
@@ -38,13 +42,14 @@ def prune(
     """Split ``members`` (``account_id``, ``component``) into behavioural groups;
     returns the same columns, the label of a group being its smallest account id.
 
-    An account's scaffolding counts when it carries at least ``min_share`` of the
-    account's records and ``min_records`` of them (so one stray request does not
-    bridge two groups, even from an account that has sent five). A tool schema
-    that at least ``public_users`` accounts in no component run is public and links
-    nothing (see the module's docstring). ``keys`` holds every active account, not just ``members``,
-    so that what runs outside the components can be told. Groups of one
-    account are dropped.
+    A system prompt or tool schema counts when it carries at least ``min_share`` of
+    the account's records and ``min_records`` of them (so one stray request does not
+    bridge two groups, even from an account that has sent five); a template counts
+    from ``min_records`` repeats, as in linkage. A tool schema that at least
+    ``public_users`` accounts in no component run is public and links nothing (see
+    the module's docstring). ``keys`` holds every active account, not just
+    ``members``, so that what runs outside the components can be told. Groups of
+    one account are dropped.
     """
     if members.is_empty():
         return members
@@ -59,8 +64,11 @@ def prune(
         .filter(
             (pl.col("kind") == "pay")
             | (
-                (pl.col("records") >= min_share * pl.col("total").fill_null(0))
-                & (pl.col("records") >= min_records)
+                (pl.col("records") >= min_records)
+                & (
+                    pl.col("kind").is_in(["systmpl", "iptmpl"])
+                    | (pl.col("records") >= min_share * pl.col("total").fill_null(0))
+                )
             )
         )
         .select("account_id", "kind", "value")

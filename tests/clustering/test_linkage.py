@@ -186,3 +186,27 @@ def test_prompts_rotated_across_accounts_tie_them() -> None:
         ]
     )
     assert_frame_equal(prune(members, profile), members)
+
+
+def test_templates_repeated_under_many_prompts_tie_accounts() -> None:
+    # No prompt carries a tenth of anyone's traffic, but the accounts repeat the
+    # same template under one of them; r1 used it twice only.
+    members = pl.DataFrame({"account_id": ["m1", "m2", "r1"], "component": ["m1"] * 3})
+    profile = pl.concat(
+        [
+            keys([(a, "systmpl", "prompt-17 | task-4") for a in ("m1", "m2")], records=3),
+            keys([("r1", "systmpl", "prompt-17 | task-4")], records=2),
+            keys([(a, "channel", "api") for a in ("m1", "m2", "r1")], records=500),
+        ]
+    )
+    expected = pl.DataFrame({"account_id": ["m1", "m2"], "component": ["m1"] * 2})
+    assert_frame_equal(prune(members, profile), expected)
+
+
+def test_a_shared_sign_up_burst_does_not_tie_accounts_in_the_split() -> None:
+    members = pl.DataFrame({"account_id": ["a", "b"], "component": ["a"] * 2})
+    profile = keys(
+        [(a, "signup", "free | gmail.com | 203.0.113.0/24 | 20460") for a in ("a", "b")]
+        + [(a, "channel", "api") for a in ("a", "b")]
+    )
+    assert prune(members, profile).is_empty()
