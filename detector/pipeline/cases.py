@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +54,25 @@ class CaseInfo:
     peak_score: float
     accounts: set[str] = field(default_factory=set)
     records: dict[str, int] = field(default_factory=dict)
+
+
+def continued_case(cases: Iterable[CaseInfo], accounts: set[str]) -> CaseInfo | None:
+    """The case that a cluster newly over the threshold continues, if any: of
+    ``cases``, the one it shares the most accounts with, provided they are at least
+    half of the smaller of the two (ties go to the older case). A campaign whose
+    cluster splits off a part, or takes in the cluster of its own first hours, keeps
+    its one case instead of opening another."""
+    best: CaseInfo | None = None
+    best_overlap = 0
+    for info in sorted({info.case_id: info for info in cases}.values(), key=_case_id):
+        overlap = len(accounts & info.accounts)
+        if overlap > best_overlap and 2 * overlap >= min(len(accounts), len(info.accounts)):
+            best, best_overlap = info, overlap
+    return best
+
+
+def _case_id(info: CaseInfo) -> str:
+    return info.case_id
 
 
 def capability_mix(row: dict[str, Any]) -> dict[str, float]:

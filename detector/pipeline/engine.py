@@ -29,6 +29,7 @@ from detector.pipeline.cases import (
     CaseInfo,
     CaseUpdate,
     capability_mix,
+    continued_case,
     no_shared,
     shared_by_case,
     timelines,
@@ -264,8 +265,13 @@ class Engine:
             cluster_id = row["cluster_id"]
             info = self.cases_.get(cluster_id)
             if info is None and result.score >= config.threshold:
-                info = CaseInfo(case_id=f"C{self.next_case_:06d}", opened_at=end, peak_score=0.0)
-                self.next_case_ += 1
+                accounts = set(sized.filter(pl.col("cluster_id") == cluster_id)["account_id"])
+                info = continued_case(self.cases_.values(), accounts)
+                if info is None:
+                    info = CaseInfo(
+                        case_id=f"C{self.next_case_:06d}", opened_at=end, peak_score=0.0
+                    )
+                    self.next_case_ += 1
                 self.cases_[cluster_id] = info
             if info is None:
                 self.scorer.learn_one(row)
@@ -312,13 +318,20 @@ class Engine:
             .iter_rows()
         )
         opened: dict[str, bool] = {}
-        new: dict[str, list[str]] = {}
+        new: dict[str, set[str]] = {}
         for info, row, result in due:
             accounts = current.get(row["cluster_id"], [])
-            opened[info.case_id] = not info.accounts
-            new[info.case_id] = sorted(set(accounts) - info.accounts)
+            opened.setdefault(info.case_id, not info.accounts)
+            new.setdefault(info.case_id, set()).update(set(accounts) - info.accounts)
             info.accounts.update(accounts)
             info.peak_score = max(info.peak_score, result.score)
+        # A case that several clusters continue reports its highest-scoring one.
+        best: dict[str, tuple[CaseInfo, dict[str, Any], ClusterScore]] = {}
+        for entry in due:
+            held = best.get(entry[0].case_id)
+            if held is None or entry[2].score > held[2].score:
+                best[entry[0].case_id] = entry
+        due = list(best.values())
         owners = pl.DataFrame(
             {
                 "case_id": [info.case_id for info, _, _ in due for _ in info.accounts],
@@ -358,7 +371,7 @@ class Engine:
                     shared=shared.get(info.case_id, no_shared()),
                     timeline=lines.get(info.case_id, []),
                     signatures=result.signatures,
-                    new_accounts=new[info.case_id],
+                    new_accounts=sorted(new[info.case_id]),
                     account_records={a: int(n) for a, n in records.items()},
                 )
             )
