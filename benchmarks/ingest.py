@@ -50,6 +50,27 @@ def raw_parse_rates(batches: list[bytes], records: int) -> dict[str, float]:
     return rates
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of ``pid`` and its children (the server's workers),
+    from /proc; 0 where there is none. Steadier than records/s on a shared machine."""
+    total = 0
+    for process in (pid, *_children(pid)):
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(child) for child in found]
+
+
 async def post_all(url: str, batches: list[bytes], clients: int) -> float:
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for batch in batches:
@@ -112,7 +133,9 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         try:
             wait_ready(url)
+            cpu_before = cpu_seconds(server.pid)
             elapsed = asyncio.run(post_all(url, batches, args.clients))
+            server_cpu = cpu_seconds(server.pid) - cpu_before
             state = httpx.get(
                 f"{url}/v1/pipeline", headers={"Authorization": f"Bearer {TOKEN}"}
             ).json()
@@ -130,6 +153,7 @@ def main() -> None:
         [
             *[(f"raw parse, {name}", f"{rate:>12,.0f} records/s") for name, rate in rates.items()],
             ("end to end (HTTP, validate, dedupe, fsync)", f"{end_to_end:>12,.0f} records/s"),
+            ("server CPU per record", f"{server_cpu / args.records * 1e6:>12.2f} µs"),
             (f"ratio to fastest raw parse ({fastest})", f"{end_to_end / rates[fastest]:>12.2f}"),
             ("segment bytes per record", f"{state['stored_bytes'] / args.records:>12.1f}"),
             ("database file bytes per record", f"{db_bytes / args.records:>12.1f}"),
