@@ -46,7 +46,9 @@ def rss_mb() -> float:
 
 def load(scenario: Path, ingestor: Ingestor, batch: int) -> tuple[int, float]:
     started = time.perf_counter()
-    ingestor.accounts((scenario / "accounts.ndjson").read_bytes(), "ndjson")
+    accounts = (scenario / "accounts.ndjson").read_bytes().splitlines()
+    for start in range(0, len(accounts), batch):
+        ingestor.accounts(b"\n".join(accounts[start : start + batch]), "ndjson")
     total = 0
     for path in sorted((scenario / "records").glob("*.parquet")):
         frame = pl.read_parquet(path).sort("ts_start")
