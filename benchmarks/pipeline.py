@@ -118,12 +118,16 @@ def main() -> None:
     parser.add_argument("--baseline-records", type=int, default=200_000)
     parser.add_argument("--tick-windows", type=int, default=3)
     args = parser.parse_args()
+    # The store of the full scenario takes gigabytes: it goes when the run ends.
+    with tempfile.TemporaryDirectory(prefix="pipeline-bench-") as tmp:
+        run(args, Path(tmp))
 
-    tmp = tempfile.mkdtemp(prefix="pipeline-bench-")
+
+def run(args: argparse.Namespace, tmp: Path) -> None:
     url = args.database_url or f"sqlite:///{tmp}/bench.db"
     upgrade(url)
     db = make_engine(url)
-    settings = Settings(database_url=url, data_dir=Path(tmp))
+    settings = Settings(database_url=url, data_dir=tmp)
     loaded, load_seconds = load(args.scenario, Ingestor(db, settings), args.batch)
 
     samples: list[tuple[float, float]] = []
