@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 import polars as pl
@@ -64,15 +65,11 @@ def continued_case(cases: Iterable[CaseInfo], accounts: set[str]) -> CaseInfo | 
     its one case instead of opening another."""
     best: CaseInfo | None = None
     best_overlap = 0
-    for info in sorted({info.case_id: info for info in cases}.values(), key=_case_id):
+    for info in sorted({info.case_id: info for info in cases}.values(), key=attrgetter("case_id")):
         overlap = len(accounts & info.accounts)
         if overlap > best_overlap and 2 * overlap >= min(len(accounts), len(info.accounts)):
             best, best_overlap = info, overlap
     return best
-
-
-def _case_id(info: CaseInfo) -> str:
-    return info.case_id
 
 
 def capability_mix(row: dict[str, Any]) -> dict[str, float]:
