@@ -53,6 +53,15 @@ def ip_prefix(address: str) -> str:
 
 
 def _prefixes(ips: pl.Series) -> pl.Series:
+    # A segment repeats each address many times: rewrite the distinct ones and map
+    # them back, rather than running the regex over every record.
+    distinct = ips.unique().drop_nulls()
+    if len(distinct) < len(ips) // 2:
+        return ips.replace_strict(distinct, _distinct_prefixes(distinct), default=None)
+    return _distinct_prefixes(ips)
+
+
+def _distinct_prefixes(ips: pl.Series) -> pl.Series:
     v4 = ips.str.replace(r"^(\d+\.\d+\.\d+)\.\d+$", "$1.0/24")
     # IPv6 is rare and has many spellings: parse just its distinct values.
     v6 = ips.filter(ips.str.contains(":")).unique().to_list()
