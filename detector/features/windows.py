@@ -24,7 +24,6 @@ KEY_KINDS: dict[str, pl.Expr] = {
     # many accounts"; an agent framework's users share the prompt, not the templates.
     "systmpl": pl.concat_str(["system_fp", "template_fp"], separator=" | "),
     "tools": pl.col("tools"),
-    "model": pl.col("model"),
     "channel": pl.col("channel"),
 }
 
@@ -36,7 +35,6 @@ KEY_COLUMNS: tuple[str, ...] = (
     "template_fp",
     "system_fp",
     "tools",
-    "model",
     "channel",
 )
 
@@ -86,9 +84,15 @@ def aggregate_window(
         combos.select("account_id", "n", *[expr.alias(kind) for kind, expr in KEY_KINDS.items()])
         .unpivot(index=["account_id", "n"], variable_name="kind", value_name="value")
         .drop_nulls("value")
-        .group_by("account_id", "kind", "value")
-        .agg(pl.col("n").sum().alias("records"))
-        .sort("account_id", "kind", "value")
+        # Grouped on a hash of the three strings (see ``merge_keys``); in no order.
+        .group_by(pl.struct("account_id", "kind", "value").hash().alias("_key"))
+        .agg(
+            pl.col("account_id").first(),
+            pl.col("kind").first(),
+            pl.col("value").first(),
+            pl.col("n").sum().alias("records"),
+        )
+        .drop("_key")
     )
     minutes = (
         frame.select("account_id", ((pl.col("ts") - start) // 60).cast(pl.Int32).alias("minute"))

@@ -106,7 +106,7 @@ def test_window_keys_use_prefixes_and_composites() -> None:
             "records": [2, 2, 1, 1],
         }
     )
-    assert_frame_equal(got, expected)
+    assert_frame_equal(got.sort("account_id", "kind", "value"), expected)
 
 
 def test_merge_keeps_top_k_per_kind_and_sums_across_windows() -> None:
@@ -125,13 +125,44 @@ def test_merge_keeps_top_k_per_kind_and_sums_across_windows() -> None:
             }
         ),
     )
-    keys = merge_keys(empty_keys(), [first, second], top_k=1).sort("account_id", "kind")
-    assert keys.filter(pl.col("kind") == "model").select(
-        "account_id", "value", "records"
-    ).rows() == [
-        ("a", "m1", 2),  # m1 and m2 tie at 2: the tie goes to the smaller value
-        ("b", "m1", 2),
+    first = aggregate_window(prompted(START, ["s1", "s1", "s1", "s2", "s3"]), start=START)
+    second = aggregate_window(prompted(START + 3600, ["s2"]), start=START + 3600)
+    keys = merge_keys(empty_keys(), [first, second], top_k=2)
+    assert sorted(keys.filter(pl.col("kind") == "sys").select("value", "records").rows()) == [
+        ("s1", 3),
+        ("s2", 2),
     ]
+
+
+def prompted(start: float, systems: list[str]) -> pl.DataFrame:
+    """Account ``a``'s records, one per system prompt of ``systems``."""
+    return records(
+        [
+            {"ts_start": start + i, "account_id": "a", "system_fingerprint": system}
+            for i, system in enumerate(systems)
+        ]
+    )
+
+
+def test_merge_breaks_ties_the_same_whatever_the_order_or_batching() -> None:
+    systems = [f"s{i}" for i in range(8)]
+    windows = [
+        aggregate_window(
+            prompted(START + 3600 * i, systems[2 * i : 2 * i + 2]), start=START + 3600 * i
+        )
+        for i in range(4)
+    ]
+
+    def kept(state: pl.DataFrame) -> list[str]:
+        return sorted(state.filter(pl.col("kind") == "sys")["value"].to_list())
+
+    at_once = kept(merge_keys(empty_keys(), windows, top_k=3))
+    reversed_ = kept(merge_keys(empty_keys(), windows[::-1], top_k=3))
+    state = empty_keys()
+    for window in windows:
+        state = merge_keys(state, [window], top_k=3)
+    assert len(at_once) == 3
+    assert at_once == reversed_ == kept(state)
 
 
 def test_text_classifier_flags_are_transparent() -> None:
