@@ -58,18 +58,17 @@ def prune(
         .group_by("account_id")
         .agg(pl.col("records").sum().alias("total"))
     )
+    # The cheap test first: most template rows are single requests and go before
+    # the join with the totals.
     held = (
-        keys.filter(pl.col("kind").is_in(PROFILE_KINDS))
+        keys.filter(
+            pl.col("kind").is_in(PROFILE_KINDS)
+            & ((pl.col("kind") == "pay") | (pl.col("records") >= min_records))
+        )
         .join(totals, on="account_id", how="left")
         .filter(
-            (pl.col("kind") == "pay")
-            | (
-                (pl.col("records") >= min_records)
-                & (
-                    pl.col("kind").is_in(["systmpl", "iptmpl"])
-                    | (pl.col("records") >= min_share * pl.col("total").fill_null(0))
-                )
-            )
+            pl.col("kind").is_in(["pay", "systmpl", "iptmpl"])
+            | (pl.col("records") >= min_share * pl.col("total").fill_null(0))
         )
         .select("account_id", "kind", "value")
     )
@@ -85,7 +84,8 @@ def prune(
         held.join(members, on="account_id")
         .join(outside, on=["kind", "value"], how="left")
         .with_columns(
-            pl.concat_str(["component", "kind", "value"], separator="\x00").alias("node"),
+            # A node is a value within one component, named by a 64-bit hash.
+            pl.struct("component", "kind", "value").hash().alias("node"),
             (pl.col("outside").fill_null(0) >= public_users).alias("public"),
         )
     )

@@ -68,12 +68,7 @@ def account_meta_keys(accounts: pl.DataFrame) -> pl.DataFrame:
 def key_weights(keys: pl.DataFrame, population: int, config: LinkageConfig) -> pl.DataFrame:
     """Per linking value: how many accounts share it, an IDF-like weight in 0–1
     (1 for a value few share, falling to 0 at the hub limit) and whether it links."""
-    return _weights(keys, population, config).sort("kind", "value")
-
-
-def _weights(keys: pl.DataFrame, population: int, config: LinkageConfig) -> pl.DataFrame:
-    # ``key_weights`` in no particular order: ``components`` only joins on it.
-    hub = max(config.hub_min, int(config.hub_share * population))
+    hub = _hub(population, config)
     return (
         keys.filter(pl.col("kind").is_in(LINKING_KINDS))
         .group_by("kind", "value")
@@ -82,7 +77,12 @@ def _weights(keys: pl.DataFrame, population: int, config: LinkageConfig) -> pl.D
             (1 - (pl.col("accounts").log() / np.log(hub))).clip(0.0, 1.0).alias("idf"),
             ((pl.col("accounts") >= 2) & (pl.col("accounts") <= hub)).alias("links"),
         )
+        .sort("kind", "value")
     )
+
+
+def _hub(population: int, config: LinkageConfig) -> int:
+    return max(config.hub_min, int(config.hub_share * population))
 
 
 def components(keys: pl.DataFrame, population: int, config: LinkageConfig) -> pl.DataFrame:
@@ -91,24 +91,30 @@ def components(keys: pl.DataFrame, population: int, config: LinkageConfig) -> pl
     Component labels are the smallest account id of the component, so they do not
     depend on the order rows arrived in.
     """
-    keys = keys.filter((pl.col("kind") != "systmpl") | (pl.col("records") >= MIN_TEMPLATE_RECORDS))
-    weights = _weights(keys, population, config).filter("links")
-    edges = keys.join(weights.select("kind", "value"), on=["kind", "value"], how="semi")
+    hub = _hub(population, config)
+    # Each (kind, value) is a node of the graph, named by a 64-bit hash of the pair:
+    # grouping hundreds of thousands of strings every tick costs twice as much, and
+    # two values that share a hash (once in ~10^8 ticks) would only add one link.
+    keyed = keys.filter(
+        pl.col("kind").is_in(LINKING_KINDS)
+        & ((pl.col("kind") != "systmpl") | (pl.col("records") >= MIN_TEMPLATE_RECORDS))
+    ).select("account_id", pl.struct("kind", "value").hash().alias("node"))
+    linking = (
+        keyed.group_by("node")
+        .agg(pl.col("account_id").n_unique().alias("accounts"))
+        .filter((pl.col("accounts") >= 2) & (pl.col("accounts") <= hub))
+    )
+    edges = keyed.join(linking.select("node"), on="node", how="semi")
     if edges.is_empty():
         return pl.DataFrame(schema={"account_id": pl.String(), "component": pl.String()})
     accounts = edges["account_id"].unique().sort()
-    values = edges.select(pl.concat_str(["kind", "value"], separator="\x00")).to_series()
-    value_ids = values.unique().sort()
+    nodes = edges["node"].unique().sort()
     a_map = pl.DataFrame({"account_id": accounts, "a": np.arange(len(accounts))})
-    v_map = pl.DataFrame({"v_key": value_ids, "v": np.arange(len(value_ids)) + len(accounts)})
-    pairs = (
-        edges.with_columns(values.alias("v_key"))
-        .join(a_map, on="account_id")
-        .join(v_map, on="v_key")
-    )
-    size = len(accounts) + len(value_ids)
+    n_map = pl.DataFrame({"node": nodes, "n": np.arange(len(nodes)) + len(accounts)})
+    pairs = edges.join(a_map, on="account_id").join(n_map, on="node")
+    size = len(accounts) + len(nodes)
     graph = coo_matrix(
-        (np.ones(len(pairs), dtype=np.int8), (pairs["a"].to_numpy(), pairs["v"].to_numpy())),
+        (np.ones(len(pairs), dtype=np.int8), (pairs["a"].to_numpy(), pairs["n"].to_numpy())),
         shape=(size, size),
     )
     _, labels = connected_components(graph, directed=False)

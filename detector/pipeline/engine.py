@@ -235,12 +235,10 @@ class Engine:
             return []
         ids = active.select("account_id")
         meta = self.meta_.join(ids, on="account_id", how="semi")
-        keys = pl.concat(
-            [
-                self.keys_.drop("last_seen").join(ids, on="account_id", how="semi"),
-                account_meta_keys(meta),
-            ]
-        )
+        state = self.keys_.drop("last_seen")
+        if active.height < self.accounts_.height:
+            state = state.filter(pl.col("account_id").is_in(ids["account_id"].implode()))
+        keys = pl.concat([state, account_meta_keys(meta)])
         linking = keys.filter(pl.col("kind").is_in(LINKING_KINDS))
         found = prune(components(linking, active.height, config.linkage), keys)
         mapping = self.registry.assign(found)
