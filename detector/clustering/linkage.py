@@ -19,6 +19,8 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from detector.features.windows import KIND
+
 # Kinds whose values link accounts by themselves.
 LINKING_KINDS: tuple[str, ...] = ("pay", "signup", "ipua", "iptmpl", "systmpl")
 # A template links only where an account uses it repeatedly, not on one request.
@@ -57,10 +59,12 @@ def account_meta_keys(accounts: pl.DataFrame) -> pl.DataFrame:
         separator=" | ",
     )
     pay = accounts.select(
-        "account_id", pl.lit("pay").alias("kind"), pl.col("payment_fingerprint").alias("value")
+        "account_id",
+        pl.lit("pay", KIND).alias("kind"),
+        pl.col("payment_fingerprint").alias("value"),
     ).drop_nulls("value")
     signup = accounts.filter(pl.col("signup_ip").is_not_null()).select(
-        "account_id", pl.lit("signup").alias("kind"), burst.alias("value")
+        "account_id", pl.lit("signup", KIND).alias("kind"), burst.alias("value")
     )
     return pl.concat([pay, signup]).with_columns(pl.lit(1, pl.Int64).alias("records"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from detector.features.windows import CAP_COLUMNS, WindowAggregate
+from detector.features.windows import CAP_COLUMNS, KIND, WindowAggregate
 
 _SUMMED = [
     "records",
@@ -34,7 +34,7 @@ def empty_keys() -> pl.DataFrame:
     return pl.DataFrame(
         schema={
             "account_id": pl.String(),
-            "kind": pl.String(),
+            "kind": KIND,
             "value": pl.String(),
             "records": pl.Int64(),
             "last_seen": pl.Float64(),

@@ -27,6 +27,11 @@ KEY_KINDS: dict[str, pl.Expr] = {
     "channel": pl.col("channel"),
 }
 
+# Every kind of key, those above and the two read from sign-up metadata
+# (``clustering.linkage.account_meta_keys``): an enum, so the many filters on kind
+# compare small integers rather than strings.
+KIND = pl.Enum([*KEY_KINDS, "pay", "signup"])
+
 # The record columns the kinds above are made of.
 KEY_COLUMNS: tuple[str, ...] = (
     "account_id",
@@ -84,6 +89,7 @@ def aggregate_window(
         combos.select("account_id", "n", *[expr.alias(kind) for kind, expr in KEY_KINDS.items()])
         .unpivot(index=["account_id", "n"], variable_name="kind", value_name="value")
         .drop_nulls("value")
+        .with_columns(pl.col("kind").cast(KIND))
         # Grouped on a hash of the three strings (see ``merge_keys``); in no order.
         .group_by(pl.struct("account_id", "kind", "value").hash().alias("_key"))
         .agg(
