@@ -206,9 +206,11 @@ class Engine:
                 for w in windows
             ]
             fresh = pl.concat(days)
-            keys = fresh.select("account_id", "day").unique()
-            rest = self.daily_.join(keys, on=["account_id", "day"], how="anti")
-            touched = self.daily_.join(keys, on=["account_id", "day"], how="semi")
+            # Windows close in event-time order, so only the days these windows fall
+            # on can change: the earlier ones are carried over as they are.
+            changing = pl.col("day") >= int(fresh["day"].min())  # type: ignore[arg-type]
+            rest = self.daily_.filter(~changing)
+            touched = self.daily_.filter(changing)
             summed = (
                 pl.concat([touched, fresh])
                 .group_by("account_id", "day")

@@ -96,7 +96,10 @@ def cluster_features(
     pop_total = max(1, sum(population))
     pop_mix = np.array(population, dtype=float) / pop_total
 
-    member_keys = keys.join(members, on="account_id")
+    # The members are a small part of the active accounts: a mask before the join.
+    member_keys = keys.filter(pl.col("account_id").is_in(members["account_id"].implode())).join(
+        members, on="account_id"
+    )
     tops = [_top_share(member_keys, kind) for kind in ("sys", "tools", "tmpl")]
     template_users = (
         member_keys.filter((pl.col("kind") == "systmpl") & (pl.col("records") >= 3))
