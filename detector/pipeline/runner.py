@@ -12,6 +12,7 @@ import pickle
 import socket
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,18 @@ log = logging.getLogger("detector.pipeline")
 # Bumped when the pickled engine's layout changes: an old checkpoint is then rebuilt
 # from the event log instead of being unpickled into the wrong shape.
 STATE_VERSION = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Segments read from the store, as ``(segment id, records)``, and their records."""
+
+    segments: list[tuple[int, int]]
+    records: pl.DataFrame
+
+    @property
+    def last_id(self) -> int:
+        return self.segments[-1][0]
 
 
 @dataclass
@@ -150,18 +163,22 @@ class PipelineRunner:
             marks: list[tuple[int, int, int]] = []
             updates: list[CaseUpdate] = []
             started = time.monotonic()
-            after = 0
-            while time.monotonic() - started < self.checkpoint_seconds:
-                chunk = self._read_chunk(after)
-                if not chunk:
-                    break
-                after = chunk[-1][0]
-                frame, late_by_segment = self._feed(engine, chunk)
-                marks += [(s, n, late_by_segment.get(s, 0)) for s, n, _ in chunk]
-                stats.segments += len(chunk)
-                stats.records += frame
-                stats.late += sum(late_by_segment.values())
-                updates += self._advance(engine)
+            # The next chunk is read and parsed on a second thread while the engine
+            # works on this one: polars and zstd release the GIL, so the two overlap.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline-read") as pool:
+                ahead: Future[Chunk | None] | None = pool.submit(self._load, 0)
+                while ahead is not None:
+                    chunk = ahead.result()
+                    if chunk is None:
+                        break
+                    in_time = time.monotonic() - started < self.checkpoint_seconds
+                    ahead = pool.submit(self._load, chunk.last_id) if in_time else None
+                    late_by_segment = self._feed(engine, chunk)
+                    marks += [(s, n, late_by_segment.get(s, 0)) for s, n in chunk.segments]
+                    stats.segments += len(chunk.segments)
+                    stats.records += len(chunk.records)
+                    stats.late += sum(late_by_segment.values())
+                    updates += self._advance(engine)
             if flush:
                 updates += self._advance(engine, flush=True)
             if marks or updates or flush:
@@ -193,21 +210,30 @@ class PipelineRunner:
                 total += sum(n for _, n, _ in rows)
         return chunk
 
-    def _feed(
-        self, engine: Engine, chunk: list[tuple[int, int, bytes]]
-    ) -> tuple[int, dict[int, int]]:
-        payload = b"".join(decode_payload(p) for _, _, p in chunk)
-        records = narrow(read_records(payload))
-        segment = pl.Series("segment", [s for s, n, _ in chunk for _ in range(n)], pl.Int64)
+    def _load(self, after: int) -> Chunk | None:
+        """The unprocessed segments after segment ``after``, up to ``chunk_records``
+        records, parsed to the narrow frame. Touches the store, not the engine."""
+        rows = self._read_chunk(after)
+        if not rows:
+            return None
+        payload = b"".join(decode_payload(p) for _, _, p in rows)
+        return Chunk(segments=[(s, n) for s, n, _ in rows], records=narrow(read_records(payload)))
+
+    def _feed(self, engine: Engine, chunk: Chunk) -> dict[int, int]:
+        """Hand ``chunk`` to the engine; returns its late records by segment."""
+        records = chunk.records
         width = engine.config.window_seconds
         late_by_segment: dict[int, int] = {}
         if engine.closed_until is not None:
             late = (records["ts"] // width) < (engine.closed_until // width)
             if late.any():
+                segment = pl.Series(
+                    "segment", [s for s, n in chunk.segments for _ in range(n)], pl.Int64
+                )
                 counts = segment.filter(late).value_counts()
                 late_by_segment = {int(s): int(c) for s, c in counts.iter_rows()}
         engine.add(records)
-        return len(records), late_by_segment
+        return late_by_segment
 
     def try_lease(self) -> bool:
         """Take (or renew) the lease; False when another live worker holds it."""
