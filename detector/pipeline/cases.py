@@ -104,7 +104,10 @@ def shared_by_case(
     """``shared_infrastructure`` of every case of ``owners`` (``case_id``,
     ``account_id``) at once; cases with nothing shared are absent."""
     grouped = (
-        keys.filter(pl.col("kind").is_in(list(SHARED_KINDS)))
+        keys.filter(
+            pl.col("account_id").is_in(owners["account_id"].implode())
+            & pl.col("kind").is_in(list(SHARED_KINDS))
+        )
         .join(owners, on="account_id")
         .group_by("case_id", "kind", "value")
         .agg(pl.col("account_id").n_unique().alias("accounts"), pl.col("records").sum())
@@ -127,7 +130,8 @@ def shared_by_case(
 def timelines(daily: pl.DataFrame, owners: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
     """``timeline`` of every case of ``owners`` at once; cases with no days are absent."""
     days = (
-        daily.join(owners, on="account_id")
+        daily.filter(pl.col("account_id").is_in(owners["account_id"].implode()))
+        .join(owners, on="account_id")
         .group_by("case_id", "day")
         .agg(pl.col("records").sum(), pl.col("account_id").n_unique().alias("accounts"))
         .sort("case_id", "day")
