@@ -86,9 +86,11 @@ def merge_keys(state: pl.DataFrame, windows: list[WindowAggregate], *, top_k: in
     if not windows:
         return state
     parts = [w.keys.with_columns(pl.lit(w.start).alias("last_seen")) for w in windows]
-    touched = pl.concat([part["account_id"] for part in parts]).unique()
-    carried = state["account_id"].is_in(touched.implode())
-    rest, state = state.filter(~carried), state.filter(carried)
+    touched = pl.concat([part.select("account_id") for part in parts]).unique()
+    # Joins, not a filter: a filtered frame keeps the string buffers of every row it
+    # left out, and the state would carry each tick's buffers into the next.
+    rest = state.join(touched, on="account_id", how="anti")
+    state = state.join(touched, on="account_id", how="semi")
     # Rows are grouped and ranked on 64-bit hashes of their string columns rather
     # than on the strings: three times faster on the millions of rows of a full
     # scenario's state, and two distinct keys share a hash once in ~10^13 ticks.
