@@ -40,7 +40,8 @@ STATE_VERSION = 2
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """Segments read from the store, as ``(segment id, records)``, and their records."""
+    """Segments read from the store, as ``(segment id, record count)``, and their
+    records parsed to the narrow frame."""
 
     segments: list[tuple[int, int]]
     records: pl.DataFrame
