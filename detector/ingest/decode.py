@@ -85,6 +85,14 @@ def decode_batch(
         # Windows tools often write one; RFC 8259 §8.1 lets a parser ignore it.
         body = body[len(_BOM) :]
     if media == "ndjson":
+        plain = _object_lines(body)
+        if plain is not None and plain <= max_items:
+            try:
+                items = one.decode_lines(body)
+            except (msgspec.ValidationError, msgspec.DecodeError):
+                items = None
+            if items is not None and len(items) == plain:
+                return _all_valid(items)
         lines = ndjson_lines(body)
         _check_count(len(lines), max_items)
         try:
@@ -92,7 +100,7 @@ def decode_batch(
         except (msgspec.ValidationError, msgspec.DecodeError):
             return _one_by_one(lines, one, choices or {})
         if len(items) != len(lines):
-            # A line held several values ("{...},{...}"): not NDJSON, and it would
+            # A line held several values ("{...} {...}"): not NDJSON, and it would
             # slip past the count limit. Line by line, such a line is an error.
             return _one_by_one(lines, one, choices or {})
         return _all_valid(items)
@@ -112,6 +120,32 @@ def decode_batch(
             _check_count(len(raws), max_items)
             return _one_by_one(raws, one, choices or {})
         raise BadBatchError(f"body: not valid JSON ({exc})") from None
+
+
+def _object_lines(body: bytes) -> int | None:
+    """The number of lines of an NDJSON body whose every line is one ``{...}`` with
+    nothing around it, or None when the body is not that plain.
+
+    Such a body decodes in one call, without being split into lines and joined
+    again. Every newline but a final one must sit in ``}\\n{``: a JSON value cannot
+    hold that sequence (a string holds no raw newline, and two elements in a
+    container are separated by a comma), so no line is blank and no value spans
+    two lines. A line holding two objects still shows as more items than lines.
+    """
+    if not body.startswith(b"{"):
+        return None
+    newlines = body.count(b"\n")
+    if body.endswith(b"}"):
+        lines = newlines + 1
+    elif body.endswith((b"}\n", b"}\r\n")):
+        lines = newlines
+    else:
+        return None
+    inner = lines - 1
+    boundaries = body.count(b"}\n{")
+    if boundaries != inner:
+        boundaries += body.count(b"}\r\n{")
+    return lines if boundaries == inner else None
 
 
 def _raw_items(

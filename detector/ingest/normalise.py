@@ -125,15 +125,16 @@ def normalise_account(account: Account) -> None:
 
 def apply(decoded: Decoded[T], step: Callable[[T], None]) -> Decoded[T]:
     """Run ``step`` on every item, moving the ones it rejects to the errors."""
-    keep: list[bool] = []
     errors: list[ItemError] = []
-    for item, position in zip(decoded.items, decoded.positions, strict=True):
+    bad: set[int] = set()
+    # This loop runs for every record of every batch: nothing per item beyond the
+    # call unless the item is rejected.
+    for index, item in enumerate(decoded.items):
         try:
             step(item)
-            keep.append(True)
         except FieldError as exc:
-            keep.append(False)
-            errors.append(ItemError(position, exc.field, str(exc)))
+            bad.add(index)
+            errors.append(ItemError(decoded.positions[index], exc.field, str(exc)))
     if errors:
-        decoded.reject(keep, errors)
+        decoded.reject([index not in bad for index in range(len(decoded.items))], errors)
     return decoded

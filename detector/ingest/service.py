@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 
 from sqlalchemy import Engine
 
@@ -57,7 +56,10 @@ def validate_records(
         max_items=limits.max_records_per_batch,
         choices=_CHOICES,
     )
-    normalise = partial(normalise_record, key=fingerprint_key, keep_prompt_text=keep_prompt_text)
+
+    def normalise(record: Record) -> None:
+        normalise_record(record, fingerprint_key, keep_prompt_text)
+
     return apply(decoded, normalise)
 
 

@@ -83,6 +83,38 @@ def test_a_line_with_two_records_is_not_ndjson(record_factory: RecordFactory) ->
     assert "not valid JSON" in error.message
 
 
+@pytest.mark.parametrize(
+    ("layout", "kept", "bad_lines"),
+    [
+        # Each body has as many values as newline-ended lines, but not one per line.
+        ("{0} {1}\n\n{2}\n", [2], [0]),
+        ("{0}\r\n{1}{2}\r\n   \r\n", [0], [1]),
+        ("{0} {1}\n{{\n}}\n", [], [0, 1, 2]),
+    ],
+)
+def test_ndjson_is_one_record_per_line_whatever_the_counts(
+    record_factory: RecordFactory, layout: str, kept: list[int], bad_lines: list[int]
+) -> None:
+    records = record_factory.records(3)
+    body = layout.format(*(orjson.dumps(record).decode() for record in records)).encode()
+    decoded = validate_records(body, "ndjson", LIMITS, fingerprint_key=KEY)
+    assert [item.event_id for item in decoded.items] == [records[i]["event_id"] for i in kept]
+    assert [error.index for error in decoded.errors] == bad_lines
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("final", [True, False])
+def test_plain_ndjson_keeps_every_line(
+    record_factory: RecordFactory, newline: str, final: bool
+) -> None:
+    records = record_factory.records(4)
+    body = newline.join(orjson.dumps(record).decode() for record in records)
+    body += newline if final else ""
+    decoded = validate_records(body.encode(), "ndjson", LIMITS, fingerprint_key=KEY)
+    assert [item.event_id for item in decoded.items] == [r["event_id"] for r in records]
+    assert decoded.positions == [0, 1, 2, 3]
+
+
 def test_a_broken_ndjson_line_rejects_only_that_line(record_factory: RecordFactory) -> None:
     one, two = record_factory.records(2)
     body = orjson.dumps(one) + b'\n{"event_id": "x",\n' + orjson.dumps(two)

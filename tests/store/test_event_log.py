@@ -13,7 +13,13 @@ from sqlalchemy import Engine, func, select
 from detector.errors import StoreUnavailableError
 from detector.schema import Record
 from detector.store.db import write_transaction
-from detector.store.event_log import append_records, event_key, iter_segments, totals
+from detector.store.event_log import (
+    append_records,
+    event_key,
+    iter_segments,
+    prepare_batch,
+    totals,
+)
 from detector.store.models import EventKey, Segment
 from tests.support.records import RecordFactory
 
@@ -37,6 +43,13 @@ def test_event_key_is_a_stable_signed_64_bit_hash() -> None:
     assert all(-(2**63) <= key < 2**63 for key in keys)
     assert any(key < 0 for key in keys)  # the full signed range is used
     assert len(set(keys)) == 1000
+
+
+def test_a_batch_is_keyed_by_second_and_event_key(record_factory: RecordFactory) -> None:
+    records = as_records(record_factory.records(20))
+    assert prepare_batch(records).keys == [
+        (int(record.ts_start), event_key(record.event_id)) for record in records
+    ]
 
 
 def test_append_stores_one_segment_per_batch(engine: Engine, record_factory: RecordFactory) -> None:
