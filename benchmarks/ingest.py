@@ -5,7 +5,11 @@ of 5,000 synthetic-looking records from concurrent clients, and prints records/s
 to end next to the fastest of orjson, msgspec and polars merely decoding the same
 bytes, with the ratio, and the bytes the store keeps per record.
 
-    python -m benchmarks.ingest --records 500000 --clients 4 --workers 2
+    python -m benchmarks.ingest --records 500000 --clients 4
+
+By default one server process hands batches to a pool of ingest processes, one per
+core; ``--workers 2 --ingest-processes 0`` measures two server processes validating
+on their own threads instead.
 """
 
 from __future__ import annotations
@@ -71,6 +75,12 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in found]
 
 
+def _processes(args: argparse.Namespace) -> str:
+    if args.ingest_processes is not None:
+        return str(args.ingest_processes)
+    return f"{len(os.sched_getaffinity(0))} (default)" if args.workers == 1 else "0 (default)"
+
+
 async def post_all(url: str, batches: list[bytes], clients: int) -> float:
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for batch in batches:
@@ -94,7 +104,10 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=500_000)
     parser.add_argument("--batch", type=int, default=5_000)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument(
+        "--ingest-processes", type=int, default=None, help="default: the server's default"
+    )
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
     args = parser.parse_args()
 
@@ -108,6 +121,8 @@ def main() -> None:
         env = {**os.environ, "DETECTOR_DATA_DIR": data_dir, "DETECTOR_API_TOKENS": TOKEN}
         if args.database_url:
             env["DETECTOR_DATABASE_URL"] = args.database_url
+        if args.ingest_processes is not None:
+            env["DETECTOR_INGEST_PROCESSES"] = str(args.ingest_processes)
         subprocess.run(
             [sys.executable, "-m", "detector.cli", "db", "upgrade"],
             env=env,
@@ -149,6 +164,7 @@ def main() -> None:
     print_table(
         f"ingest: {args.records:,} records, {len(batches)} batches of {args.batch:,}, "
         f"{args.clients} clients, {args.workers} server workers, "
+        f"ingest processes: {_processes(args)}, "
         f"{size / args.records:.0f} B/record",
         [
             *[(f"raw parse, {name}", f"{rate:>12,.0f} records/s") for name, rate in rates.items()],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -23,6 +24,10 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = Field(default=1, ge=1)
     log_level: str = "info"
+    # Processes that validate and store batches (detector/api/ingest_pool.py). Unset:
+    # one per core when a single server process runs, none (each server process
+    # validates on its own threads) with several; 0: none.
+    ingest_processes: int | None = Field(default=None, ge=0)
     # How long a SQLite writer waits for another's lock before the batch gets a 503.
     sqlite_busy_timeout: float = Field(default=30.0, gt=0)
     # "json": one JSON object a line, with request ids (docs/operations.md); "text": plain.
@@ -78,6 +83,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [token.strip() for token in value.split(",") if token.strip()]
         return value
+
+    @property
+    def resolved_ingest_processes(self) -> int:
+        if self.ingest_processes is not None:
+            return self.ingest_processes
+        return len(os.sched_getaffinity(0)) if self.workers == 1 else 0
 
     @property
     def resolved_database_url(self) -> str:

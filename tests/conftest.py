@@ -59,6 +59,10 @@ def make_settings(tmp_path: Path, migrated_url: str) -> Callable[..., Settings]:
             "data_dir": tmp_path,
             "database_url": migrated_url,
             "api_tokens": [TOKEN],
+            # In the request's thread: an app per test would otherwise start its own
+            # pool of processes. tests/api/test_ingest_pool.py and every test that
+            # runs `detector serve` as a process go through the pool.
+            "ingest_processes": 0,
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 
 from detector.api import heap
 from detector.api.deps import AppState
+from detector.api.ingest_pool import IngestPool
 from detector.api.responses import JSONBytes
 from detector.api.routes import blocklist, decisions, health, ingest, pipeline
 from detector.api.routes import cases as cases_route
@@ -50,10 +51,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     runner = make_runner(engine, settings)
     worker = BackgroundWorker(runner, interval=settings.pipeline_poll_seconds)
+    processes = settings.resolved_ingest_processes
+    pool = IngestPool(settings, processes) if processes else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         heap.settle()
+        if pool is not None:
+            await pool.start()
         await webhooks.start()
         await sweeper.start()
         if settings.pipeline_embedded:
@@ -63,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(worker.stop)
         await sweeper.stop()
         await webhooks.stop()
+        if pool is not None:
+            await run_in_threadpool(pool.close)
         engine.dispose()
 
     # No public /docs or /openapi.json: only /healthz, /readyz and the sign-in page are
@@ -78,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.webhooks = webhooks
     app.state.pipeline = runner
     app.state.detector = AppState(
-        settings=settings, engine=engine, ingestor=Ingestor(engine, settings)
+        settings=settings, engine=engine, ingestor=Ingestor(engine, settings), pool=pool
     )
     if not settings.api_tokens:
         log.warning("no API tokens configured (DETECTOR_API_TOKENS): every write is refused")

@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
+from detector.api.ingest_pool import IngestPool
 from detector.config import Settings
 from detector.errors import PayloadTooLargeError
 from detector.ingest.service import Ingestor
@@ -20,6 +21,8 @@ class AppState:
     settings: Settings
     engine: Engine
     ingestor: Ingestor
+    # Where /v1/records and /v1/accounts batches go; None: the request's own thread.
+    pool: IngestPool | None = None
 
 
 def get_state(request: Request) -> AppState:

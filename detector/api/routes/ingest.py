@@ -18,9 +18,11 @@ async def post_records(request: Request, state: State) -> JSONBytes:
     """Accept a batch of log records; answers only once accepted ones are durable."""
     media = media_of(request.headers.get("content-type"))
     body = await read_body(request, state.settings.max_body_bytes)
-    result = await run_in_threadpool(
-        state.ingestor.records, body, media, request.headers.get("content-encoding")
-    )
+    encoding = request.headers.get("content-encoding")
+    if state.pool is not None:
+        result = await state.pool.records(body, media, encoding)
+    else:
+        result = await run_in_threadpool(state.ingestor.records, body, media, encoding)
     count_batch("records", result)
     return JSONBytes(result.as_dict())
 
@@ -30,7 +32,9 @@ async def post_accounts(request: Request, state: State) -> JSONBytes:
     """Upsert accounts by ``account_id``."""
     media = media_of(request.headers.get("content-type"))
     body = await read_body(request, state.settings.max_body_bytes)
-    result = await run_in_threadpool(
-        state.ingestor.accounts, body, media, request.headers.get("content-encoding")
-    )
+    encoding = request.headers.get("content-encoding")
+    if state.pool is not None:
+        result = await state.pool.accounts(body, media, encoding)
+    else:
+        result = await run_in_threadpool(state.ingestor.accounts, body, media, encoding)
     return JSONBytes(result.as_dict())
