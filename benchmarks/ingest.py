@@ -55,16 +55,24 @@ def raw_parse_rates(batches: list[bytes], records: int) -> dict[str, float]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of ``pid`` and its children (the server's workers),
-    from /proc; 0 where there is none. Steadier than records/s on a shared machine."""
+    """User and system CPU time of ``pid`` and its descendants (server and pool
+    processes), from /proc; 0 where there is none. Steadier than records/s on a
+    shared machine."""
     total = 0
-    for process in (pid, *_children(pid)):
+    for process in _descendants(pid):
         try:
             fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def _descendants(pid: int) -> list[int]:
+    found = [pid]
+    for child in _children(pid):
+        found += _descendants(child)
+    return found
 
 
 def _children(pid: int) -> list[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.config
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -76,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    if args.workers:
+        # Each server process builds its app from the environment, and the size of
+        # its ingest pool depends on how many server processes there are.
+        os.environ["DETECTOR_WORKERS"] = str(args.workers)
+        get_settings.cache_clear()
     settings = get_settings()
     uvicorn.run(
         "detector.api.app:create_app",

@@ -11,6 +11,19 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
+def available_cores() -> int:
+    """The cores this process may use: its CPU affinity, capped by a cgroup v2 CPU
+    quota (a container's ``cpus:``), which affinity does not show."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            cores = min(cores or 1, max(1, int(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores or 1)
+
+
 class Settings(BaseSettings):
     """Every knob of the service. Secrets are ``SecretStr`` so they never print."""
 
@@ -88,7 +101,7 @@ class Settings(BaseSettings):
     def resolved_ingest_processes(self) -> int:
         if self.ingest_processes is not None:
             return self.ingest_processes
-        return len(os.sched_getaffinity(0)) if self.workers == 1 else 0
+        return available_cores() if self.workers == 1 else 0
 
     @property
     def resolved_database_url(self) -> str:

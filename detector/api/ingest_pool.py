@@ -14,6 +14,7 @@ import asyncio
 import ctypes
 import logging.config
 import multiprocessing
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -37,15 +38,20 @@ _ingestor: Ingestor | None = None
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
-def _start(settings: Settings) -> None:
+def _start(settings: Settings, server: int) -> None:
     global _ingestor
-    # The server process shuts the pool down; Ctrl-C in a terminal reaches the whole
-    # process group and must not break a batch half way.
+    # The server process drains its batches and then shuts the pool down. Ctrl-C in a
+    # terminal reaches the whole process group, and a service manager may signal every
+    # process of the service at once: neither must break a batch half way.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         # If the server is killed outright, its pool goes with it instead of
-        # lingering with the database open.
+        # lingering with the database open; if it died before this line ran, the
+        # signal will never come, so go now.
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != server:
+            os._exit(1)
     logging.config.dictConfig(log_config(settings, json=settings.log_format == "json"))
     engine = make_engine(
         settings.resolved_database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout
@@ -83,7 +89,7 @@ class IngestPool:
             max_workers=self.processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start,
-            initargs=(self.settings,),
+            initargs=(self.settings, os.getpid()),
         )
 
     async def start(self) -> None:
@@ -101,9 +107,10 @@ class IngestPool:
         try:
             return await asyncio.get_running_loop().run_in_executor(executor, call, *args)
         except BrokenProcessPool:
-            # A pool process died (killed, out of memory). Whether the batch it held
-            # had committed is unknown, so the sender is told to retry it, which
-            # event_id makes safe; the next batch gets a fresh pool.
+            # A pool process died (killed, out of memory). The executor then fails
+            # every batch in the pool, whether or not it had committed, so each
+            # sender is told to retry, which event_id makes safe; the next batch
+            # gets a fresh pool.
             if self._executor is executor:
                 self._executor = self._new_executor()
                 executor.shutdown(wait=False, cancel_futures=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -12,21 +13,46 @@ import orjson
 import pytest
 from sqlalchemy import Engine
 
+from detector.config import available_cores
 from tests.api.conftest import MakeServer
+from tests.conftest import TOKEN
 from tests.support.records import RecordFactory, stored_records
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, serve_in_process
 
 pytestmark = pytest.mark.db
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
 
 
-def children() -> set[int]:
-    """This process's child processes: a server in a thread starts its pool here."""
+def children(pid: int | None = None) -> set[int]:
+    """The child processes of ``pid`` (this process: a server in a thread starts its
+    pool here)."""
     found: set[int] = set()
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        found.update(int(pid) for pid in (task / "children").read_text().split())
+    for task in Path(f"/proc/{pid or os.getpid()}/task").iterdir():
+        found.update(int(child) for child in (task / "children").read_text().split())
     return found
+
+
+def pool_processes(pid: int) -> set[int]:
+    """The children of ``pid`` that multiprocessing spawned to run Python code (not
+    its resource tracker)."""
+    spawned = set()
+    for child in children(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"multiprocessing.spawn" in command:
+            spawned.add(child)
+    return spawned
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def post(server: LiveServer, items: list[dict[str, Any]]) -> Any:
@@ -93,3 +119,41 @@ def test_a_killed_pool_process_costs_one_retryable_batch(
     assert process not in children()
     stored = {r["event_id"] for r in stored_records(engine)}
     assert stored == {r["event_id"] for r in first + lost}
+
+
+def serve_env(tmp_path: Path, url: str) -> dict[str, str]:
+    return {
+        "DETECTOR_DATABASE_URL": url,
+        "DETECTOR_API_TOKENS": TOKEN,
+        "DETECTOR_DATA_DIR": str(tmp_path),
+        "DETECTOR_LOG_LEVEL": "warning",
+        "DETECTOR_PIPELINE_EMBEDDED": "false",
+    }
+
+
+@pytest.mark.slow
+def test_the_pool_dies_with_a_killed_server(
+    tmp_path: Path, migrated_url: str, record_factory: RecordFactory
+) -> None:
+    with serve_in_process(serve_env(tmp_path, migrated_url)) as (live, proc):
+        assert post(live, record_factory.records(10)).json()["accepted"] == 10
+        pool = pool_processes(proc.pid)
+        assert len(pool) == available_cores()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in pool) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(alive(pid) for pid in pool)
+
+
+@pytest.mark.slow
+def test_several_server_processes_run_no_pool(
+    tmp_path: Path, migrated_url: str, record_factory: RecordFactory
+) -> None:
+    with serve_in_process(serve_env(tmp_path, migrated_url), "--workers", "2") as (live, proc):
+        assert post(live, record_factory.records(10)).json()["accepted"] == 10
+        # uvicorn spawns its server processes the way the pool spawns its own.
+        servers = pool_processes(proc.pid)
+        assert len(servers) == 2
+        assert all(not pool_processes(server) for server in servers)
