@@ -31,6 +31,8 @@ def empty_accounts() -> pl.DataFrame:
 
 
 def empty_keys() -> pl.DataFrame:
+    """The key-state frame with no rows. The three hash columns ride along so that a
+    merge hashes only the rows the new windows bring, not the whole state again."""
     return pl.DataFrame(
         schema={
             "account_id": pl.String(),
@@ -38,6 +40,9 @@ def empty_keys() -> pl.DataFrame:
             "value": pl.String(),
             "records": pl.Int64(),
             "last_seen": pl.Float64(),
+            "_acct": pl.UInt64(),
+            "_group": pl.UInt64(),
+            "_key": pl.UInt64(),
         }
     )
 
@@ -85,42 +90,38 @@ def merge_keys(state: pl.DataFrame, windows: list[WindowAggregate], *, top_k: in
     does not depend on the order rows arrived in."""
     if not windows:
         return state
-    parts = [w.keys.with_columns(pl.lit(w.start).alias("last_seen")) for w in windows]
-    touched = pl.concat([part.select("account_id") for part in parts]).unique()
+    # Rows are matched, grouped and ranked on 64-bit hashes of their string columns
+    # rather than on the strings: several times faster on the millions of rows of a
+    # full scenario's state, and two distinct keys share a hash once in ~10^13 ticks.
+    # The hashes are kept in the state, so only the windows' rows are hashed here.
+    fresh = (
+        pl.concat([w.keys.with_columns(pl.lit(w.start).alias("last_seen")) for w in windows])
+        .with_columns(pl.col("account_id").hash().alias("_acct"))
+        .with_columns(pl.struct("_acct", "kind").hash().alias("_group"))
+        .with_columns(pl.struct("_group", "value").hash().alias("_key"))
+    )
+    touched = fresh.select(pl.col("_acct").unique())
     # Joins, not a filter: a filtered frame keeps the string buffers of every row it
-    # left out, and the state would carry each tick's buffers into the next.
-    rest = state.join(touched, on="account_id", how="anti")
-    state = state.join(touched, on="account_id", how="semi")
-    # Rows are grouped and ranked on 64-bit hashes of their string columns rather
-    # than on the strings: three times faster on the millions of rows of a full
-    # scenario's state, and two distinct keys share a hash once in ~10^13 ticks.
+    # left out, and the state would carry each tick's buffers into the next. Two
+    # accounts sharing an ``_acct`` hash only means an untouched one is merged too.
+    rest = state.join(touched, on="_acct", how="anti")
+    held = state.join(touched, on="_acct", how="semi")
     merged = (
-        pl.concat([state, *parts])
-        .group_by(pl.struct("account_id", "kind", "value").hash().alias("_key"))
+        pl.concat([held, fresh])
+        .group_by("_key")
         .agg(
             pl.col("account_id").first(),
             pl.col("kind").first(),
             pl.col("value").first(),
             pl.col("records").sum(),
             pl.col("last_seen").max(),
+            pl.col("_acct").first(),
+            pl.col("_group").first(),
         )
-        .with_columns(pl.struct("account_id", "kind").hash().alias("_group"))
-    )
-    # Most (account, kind) pairs hold no more than ``top_k`` values and keep them all;
-    # only the others are ranked.
-    crowded = pl.len().over("_group") > top_k
-    merged = merged.with_columns(crowded.alias("_crowded"))
-    ranked = _heads(
-        merged.filter("_crowded")
         .with_columns(pl.col("value").hash().alias("_tie"))
-        .sort(["_group", "records", "_tie"], descending=[False, True, False]),
-        "_group",
-        top_k,
+        .sort(["_group", "records", "_tie"], descending=[False, True, False])
     )
-    kept = pl.concat(
-        [merged.filter(~pl.col("_crowded")).select(rest.columns), ranked.select(rest.columns)]
-    )
-    return pl.concat([rest, kept], rechunk=False)
+    return pl.concat([rest, _heads(merged, "_group", top_k).select(rest.columns)], rechunk=False)
 
 
 def _heads(frame: pl.DataFrame, column: str, n: int) -> pl.DataFrame:

@@ -237,7 +237,7 @@ class Engine:
             return []
         ids = active.select("account_id")
         meta = self.meta_.join(ids, on="account_id", how="semi")
-        state = self.keys_.drop("last_seen")
+        state = self.keys_.select("account_id", "kind", "value", "records")
         if active.height < self.accounts_.height:
             state = state.filter(pl.col("account_id").is_in(ids["account_id"].implode()))
         keys = pl.concat([state, account_meta_keys(meta)])

@@ -165,6 +165,32 @@ def test_merge_breaks_ties_the_same_whatever_the_order_or_batching() -> None:
     assert at_once == reversed_ == kept(state)
 
 
+def test_merge_gives_the_same_state_at_once_or_window_by_window() -> None:
+    windows = [
+        aggregate_window(
+            prompted(START + 3600 * i, [f"s{(i * 3 + j) % 5}" for j in range(i + 2)]),
+            start=START + 3600 * i,
+        )
+        for i in range(4)
+    ]
+    # No (account, kind) holds more than ten values: nothing is evicted, so both ways
+    # are exact sums, and must agree row for row, hash columns included.
+    at_once = merge_keys(empty_keys(), windows, top_k=10)
+    state = empty_keys()
+    for window in windows:
+        state = merge_keys(state, [window], top_k=10)
+    order = ["account_id", "kind", "value"]
+    assert_frame_equal(at_once.sort(order), state.sort(order))
+    assert at_once.columns == empty_keys().columns
+    assert sorted(state.filter(pl.col("kind") == "sys").select("value", "records").rows()) == [
+        ("s0", 3),
+        ("s1", 3),
+        ("s2", 2),
+        ("s3", 3),
+        ("s4", 3),
+    ]
+
+
 def test_text_classifier_flags_are_transparent() -> None:
     assert content_flags_from_text("Write out the reasoning behind this answer, step by step") == [
         "cot_elicitation"
