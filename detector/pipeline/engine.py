@@ -47,6 +47,11 @@ META_SCHEMA: dict[str, pl.DataType] = {
     "program": pl.String(),
 }
 DAY = 86_400.0
+DAILY_SCHEMA: dict[str, pl.DataType] = {
+    "account_id": pl.String(),
+    "day": pl.Int64(),
+    "records": pl.Int64(),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +89,9 @@ class Engine:
     minutes_: list[tuple[int, pl.DataFrame]] = field(default_factory=list)
     accounts_: pl.DataFrame = field(default_factory=empty_accounts)
     keys_: pl.DataFrame = field(default_factory=empty_keys)
-    daily_: pl.DataFrame = field(
-        default_factory=lambda: pl.DataFrame(
-            schema={"account_id": pl.String(), "day": pl.Int64(), "records": pl.Int64()}
-        )
-    )
+    # Records per account and day, one frame per day: a tick regroups only the days
+    # its windows fall on, and retention drops whole days.
+    daily_: dict[int, pl.DataFrame] = field(default_factory=dict)
     model_first_seen_: dict[str, float] = field(default_factory=dict)
     cases_: dict[str, CaseInfo] = field(default_factory=dict)
     next_case_: int = 1
@@ -205,28 +208,22 @@ class Engine:
                 )
                 for w in windows
             ]
-            fresh = pl.concat(days)
-            # Windows close in event-time order, so only the days these windows fall
-            # on can change: the earlier ones are carried over as they are.
-            changing = pl.col("day") >= int(fresh["day"].min())  # type: ignore[arg-type]
-            rest = self.daily_.filter(~changing)
-            touched = self.daily_.filter(changing)
-            summed = (
-                pl.concat([touched, fresh])
-                .group_by("account_id", "day")
-                .agg(pl.col("records").sum())
-            )
+            for (day,), fresh in pl.concat(days).partition_by("day", as_dict=True).items():
+                held = self.daily_.get(int(day))
+                both = fresh if held is None else pl.concat([held, fresh])
+                self.daily_[int(day)] = both.group_by("account_id", "day").agg(
+                    pl.col("records").sum()
+                )
             first_day = int((end - config.retention_days * DAY) // DAY)
-            self.daily_ = pl.concat([rest, summed.select(rest.columns)]).filter(
-                pl.col("day") >= first_day
-            )
+            self.daily_ = {day: f for day, f in self.daily_.items() if day >= first_day}
         # Accounts idle past the retention horizon leave the state: memory stays flat.
         horizon = end - config.retention_days * DAY
         if self.accounts_.height and float(self.accounts_["last_seen"].min()) < horizon:  # type: ignore[arg-type]
             self.accounts_ = self.accounts_.filter(pl.col("last_seen") >= horizon)
-            self.keys_ = self.keys_.join(
-                self.accounts_.select("account_id"), on="account_id", how="semi"
-            )
+            # Matched on the account hash the key state carries: integers, not strings.
+            # An idle account sharing a live one's hash would merely stay a while.
+            live = self.accounts_.select(pl.col("account_id").hash().alias("_acct"))
+            self.keys_ = self.keys_.join(live, on="_acct", how="semi")
 
     def _tick(self, end: float) -> list[CaseUpdate]:
         self.last_tick_end_ = end
@@ -278,6 +275,12 @@ class Engine:
                 continue
             due.append((info, row, result))
         return self._updates(due, members, end, keys, active)
+
+    def _daily(self) -> pl.DataFrame:
+        """Records per account and day, every day retained, in one frame."""
+        if not self.daily_:
+            return pl.DataFrame(schema=DAILY_SCHEMA)
+        return pl.concat(self.daily_.values(), rechunk=False)
 
     def _population_mix(self, active: pl.DataFrame) -> dict[str, float]:
         """``pop_<capability>``: the share of records exercising each capability over
@@ -348,7 +351,7 @@ class Engine:
         ):
             by_case[case_id].records[account] = records
         shared = shared_by_case(keys, owners)
-        lines = timelines(self.daily_, owners)
+        lines = timelines(self._daily(), owners)
         updates = []
         for info, row, result in due:
             everyone = sorted(info.accounts)
