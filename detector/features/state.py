@@ -30,6 +30,11 @@ def empty_accounts() -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
+# An account's hash in the key state, where rows are matched by account: every place
+# that matches against ``_acct`` must derive it the same way.
+ACCOUNT_HASH = pl.col("account_id").hash().alias("_acct")
+
+
 def empty_keys() -> pl.DataFrame:
     """The key-state frame with no rows. The three hash columns ride along so that a
     merge hashes only the rows the new windows bring, not the whole state again."""
@@ -96,7 +101,7 @@ def merge_keys(state: pl.DataFrame, windows: list[WindowAggregate], *, top_k: in
     # The hashes are kept in the state, so only the windows' rows are hashed here.
     fresh = (
         pl.concat([w.keys.with_columns(pl.lit(w.start).alias("last_seen")) for w in windows])
-        .with_columns(pl.col("account_id").hash().alias("_acct"))
+        .with_columns(ACCOUNT_HASH)
         .with_columns(pl.struct("_acct", "kind").hash().alias("_group"))
         .with_columns(pl.struct("_group", "value").hash().alias("_key"))
     )

@@ -22,7 +22,13 @@ from detector.clustering.coherence import prune
 from detector.clustering.identity import ClusterRegistry
 from detector.clustering.linkage import LINKING_KINDS, LinkageConfig, account_meta_keys, components
 from detector.features.capability import CAPABILITIES
-from detector.features.state import empty_accounts, empty_keys, merge_accounts, merge_keys
+from detector.features.state import (
+    ACCOUNT_HASH,
+    empty_accounts,
+    empty_keys,
+    merge_accounts,
+    merge_keys,
+)
 from detector.features.windows import WindowAggregate, aggregate_window
 from detector.pipeline.cases import (
     OWNERS_SCHEMA,
@@ -222,7 +228,7 @@ class Engine:
             self.accounts_ = self.accounts_.filter(pl.col("last_seen") >= horizon)
             # Matched on the account hash the key state carries: integers, not strings.
             # An idle account sharing a live one's hash would merely stay a while.
-            live = self.accounts_.select(pl.col("account_id").hash().alias("_acct"))
+            live = self.accounts_.select(ACCOUNT_HASH)
             self.keys_ = self.keys_.join(live, on="_acct", how="semi")
 
     def _tick(self, end: float) -> list[CaseUpdate]:
