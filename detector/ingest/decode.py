@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 import msgspec
+import numpy as np
 import orjson
 
 from detector.errors import BadBatchError, PayloadTooLargeError
@@ -27,6 +28,7 @@ _AT = re.compile(r" - at (?P<key>`key` in )?`\$(?P<path>[^`]*)`$")
 _MISSING = re.compile(r"Object missing required field `(?P<name>[^`]+)`")
 _TOP = re.compile(r"^\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
 _BOM = b"\xef\xbb\xbf"
+_NL, _CR, _OPEN, _CLOSE = b"\n\r{}"
 _ENUM = re.compile(r"^Invalid enum value (?P<value>.*)$")
 
 
@@ -127,25 +129,33 @@ def _object_lines(body: bytes) -> int | None:
     nothing around it, or None when the body is not that plain.
 
     Such a body decodes in one call, without being split into lines and joined
-    again. Every newline but a final one must sit in ``}\\n{``: a JSON value cannot
-    hold that sequence (a string holds no raw newline, and two elements in a
-    container are separated by a comma), so no line is blank and no value spans
-    two lines. A line holding two objects still shows as more items than lines.
+    again. Every newline but a final one must sit in ``}\\n{`` (or ``}\\r\\n{``): a
+    JSON value cannot hold that sequence (a string holds no raw newline, and two
+    elements in a container are separated by a comma), so no line is blank and no
+    value spans two lines. A line holding two objects still shows as more items
+    than lines.
     """
     if not body.startswith(b"{"):
         return None
-    newlines = body.count(b"\n")
     if body.endswith(b"}"):
-        lines = newlines + 1
-    elif body.endswith((b"}\n", b"}\r\n")):
-        lines = newlines
+        stop = len(body)
+    elif body.endswith(b"}\n"):
+        stop = len(body) - 1
+    elif body.endswith(b"}\r\n"):
+        stop = len(body) - 2
     else:
         return None
-    inner = lines - 1
-    boundaries = body.count(b"}\n{")
-    if boundaries != inner:
-        boundaries += body.count(b"}\r\n{")
-    return lines if boundaries == inner else None
+    # The newlines are found and their neighbours checked in numpy: two passes of
+    # bytes.count over a 3 MB batch cost more than a tenth of decoding it.
+    data = np.frombuffer(body, np.uint8, count=stop)
+    newlines = np.flatnonzero(data == _NL)
+    # ``data`` starts and ends with a brace, so every neighbour read is inside it
+    # (a wrapped index at -1 only meets a test that has already failed).
+    before = data[newlines - 1]
+    plain = (data[newlines + 1] == _OPEN) & (
+        (before == _CLOSE) | ((before == _CR) & (data[newlines - 2] == _CLOSE))
+    )
+    return len(newlines) + 1 if bool(plain.all()) else None
 
 
 def _raw_items(
