@@ -44,6 +44,10 @@ class CaseUpdate:
     # Accounts that joined at this tick, and every account's record count.
     new_accounts: list[str] = field(default_factory=list)
     account_records: dict[str, int] = field(default_factory=dict)
+    # Whether ``shared`` and ``timeline`` are filled in. The engine gathers them
+    # only for the latest update of each case, once it settles (``Engine.settle``):
+    # an update that a later one of the same case supersedes keeps them empty.
+    settled: bool = False
 
 
 @dataclass

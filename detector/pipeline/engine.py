@@ -77,6 +77,18 @@ class EngineConfig:
     linkage: LinkageConfig = field(default_factory=LinkageConfig)
 
 
+@dataclass(frozen=True, slots=True)
+class Unsettled:
+    """The updates of a tick whose evidence is not yet gathered, with the state it
+    is gathered from: frames as they were at that tick (polars frames are never
+    changed in place, so holding them is holding that state)."""
+
+    updates: list[CaseUpdate]
+    owners: pl.DataFrame
+    keys: pl.DataFrame
+    daily: pl.DataFrame
+
+
 @dataclass
 class Engine:
     """Running state of the whole pipeline. Picklable."""
@@ -104,6 +116,7 @@ class Engine:
     last_tick_: int | None = None
     last_tick_end_: float | None = None
     meta_: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=META_SCHEMA))
+    unsettled_: Unsettled | None = None
 
     # -- input ---------------------------------------------------------------------
 
@@ -144,13 +157,42 @@ class Engine:
 
     def advance(self, *, flush: bool = False) -> list[CaseUpdate]:
         """Close every window the watermark has passed (with ``flush``, every window
-        up to the latest event seen) and run the ticks that fall due."""
-        return [update for step in self.closing(flush=flush) for update in step]
+        up to the latest event seen) and run the ticks that fall due; then settle."""
+        updates = [update for step in self.closing(flush=flush) for update in step]
+        self.settle()
+        return updates
+
+    def settle(self) -> None:
+        """Gather the evidence of every case's latest update returned so far.
+
+        A case is updated at every tick while its cluster holds, and only its latest
+        update is written, so the evidence of an update (shared infrastructure and
+        timeline: joins over the whole key state) is gathered when the next tick
+        shows that no later update replaces it, or here. Call this before writing
+        updates that ``closing`` returned.
+        """
+        self._settle(superseded=frozenset())
+
+    def _settle(self, *, superseded: frozenset[str]) -> None:
+        pending, self.unsettled_ = self.unsettled_, None
+        if pending is None:
+            return
+        wanted = [u for u in pending.updates if u.case_id not in superseded]
+        if not wanted:
+            return
+        owners = pending.owners.filter(pl.col("case_id").is_in([u.case_id for u in wanted]))
+        shared = shared_by_case(pending.keys, owners)
+        lines = timelines(pending.daily, owners)
+        for update in wanted:
+            update.shared = shared.get(update.case_id, no_shared())
+            update.timeline = lines.get(update.case_id, [])
+            update.settled = True
 
     def closing(self, *, flush: bool = False) -> Iterator[list[CaseUpdate]]:
         """``advance`` one step at a time: yields the case updates of each closed
         window (with the tick it completed, if any), so a caller can time each window.
-        With ``flush``, a last step runs the tick of a partial tick span."""
+        With ``flush``, a last step runs the tick of a partial tick span. The caller
+        settles (``settle``) before it writes what was yielded."""
         if self.max_event is None:
             return
         width = self.config.window_seconds
@@ -312,10 +354,12 @@ class Engine:
         active: pl.DataFrame,
     ) -> list[CaseUpdate]:
         """The updates of the cases whose clusters were scored at this tick. Their
-        evidence (record counts, shared infrastructure, timelines) is gathered for all
-        of them in one pass over the state, not one pass per case."""
+        evidence (shared infrastructure, timelines) is gathered for all of them in one
+        pass over the state, not one pass per case, and only once it is known that no
+        later update supersedes them (``settle``)."""
         if not due:
             return []
+        self._settle(superseded=frozenset(info.case_id for info, _, _ in due))
         context = self._population_mix(active) | {
             f"release_{model}": first for model, first in self.released_models().items()
         }
@@ -356,8 +400,6 @@ class Engine:
             .iter_rows()
         ):
             by_case[case_id].records[account] = records
-        shared = shared_by_case(keys, owners)
-        lines = timelines(self._daily(), owners)
         updates = []
         for info, row, result in due:
             everyone = sorted(info.accounts)
@@ -377,11 +419,12 @@ class Engine:
                     capability_mix=capability_mix(row),
                     reasons=result.reasons,
                     features=features | context,
-                    shared=shared.get(info.case_id, no_shared()),
-                    timeline=lines.get(info.case_id, []),
+                    shared=no_shared(),
+                    timeline=[],
                     signatures=result.signatures,
                     new_accounts=sorted(new[info.case_id]),
                     account_records={a: int(n) for a, n in records.items()},
                 )
             )
+        self.unsettled_ = Unsettled(updates, owners, keys, self._daily())
         return updates

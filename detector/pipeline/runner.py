@@ -182,6 +182,7 @@ class PipelineRunner:
                     updates += self._advance(engine)
             if flush:
                 updates += self._advance(engine, flush=True)
+            engine.settle()
             if marks or updates or flush:
                 stats.cases_written = self._checkpoint(engine, marks, updates)
             return stats

@@ -182,6 +182,9 @@ def write_case_updates(conn: Connection, *, updates: Iterable[CaseUpdate]) -> in
             joined.setdefault(item.case_id, {}).setdefault(account, item.event_time)
     now = datetime.now(UTC)
     for item in latest.values():
+        if not item.settled:
+            # Its evidence would be written empty over the case's last evidence.
+            raise ValueError(f"case {item.case_id}: update written before the engine settled")
         values = {
             "cluster_id": item.cluster_id,
             "score": round(min(1.0, max(0.0, item.score)), 6),

@@ -71,3 +71,32 @@ def test_records_later_than_the_lateness_are_counted_not_folded_in(traffic: Traf
     assert engine.add(stale) == 25
     assert engine.late == 25
     assert engine.received == records.height + 25
+
+
+def test_evidence_deferred_to_the_latest_update_is_what_every_tick_would_give(
+    traffic: Traffic,
+) -> None:
+    records, meta = frames(traffic)
+    # Settled after every window: each update carries the evidence of its own tick.
+    eager = Engine()
+    eager.set_meta(meta)
+    eager.add(records)
+    every: list[CaseUpdate] = []
+    for step in eager.closing(flush=True):
+        every += step
+        eager.settle()
+    assert len(every) > 1 and all(u.settled for u in every)
+
+    # Settled once: only each case's latest update gathers its evidence.
+    lazy = Engine()
+    lazy.set_meta(meta)
+    lazy.add(records)
+    once = lazy.advance(flush=True)
+    assert [(u.case_id, u.event_time) for u in once] == [(u.case_id, u.event_time) for u in every]
+    latest = {u.case_id: u for u in once}
+    assert all(u.settled for u in latest.values())
+    assert [u for u in once if not u.settled], "superseded updates gather nothing"
+    for case_id, update in latest.items():
+        expected = {u.case_id: u for u in every}[case_id]
+        assert update.shared == expected.shared and update.timeline == expected.timeline
+        assert update.shared["payment"] and update.timeline

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select, text
 from detector.features.frames import RECORD_SCHEMA, narrow
 from detector.pipeline.engine import META_SCHEMA
 from detector.pipeline.engine import Engine as PipelineEngine
+from detector.store.cases import write_case_updates
 from detector.store.pipeline_models import CaseRow
 from tests.pipeline.traffic import Traffic
 
@@ -95,3 +96,21 @@ def test_killed_worker_resumes_to_the_same_cases(
     assert set(got) == set(want)
     for case_id, (opened, accounts, records) in want.items():
         assert got[case_id] == (opened, accounts, records)
+
+
+@pytest.mark.db
+def test_updates_are_not_written_before_the_engine_settles(
+    engine: Engine, traffic: Traffic
+) -> None:
+    pipeline = PipelineEngine()
+    pipeline.set_meta(pl.from_dicts(traffic.accounts, schema=META_SCHEMA))
+    pipeline.add(narrow(pl.from_dicts(traffic.records, schema=RECORD_SCHEMA)))
+    updates = [u for step in pipeline.closing(flush=True) for u in step]
+    # Written now, the case would show no shared infrastructure and no timeline.
+    with engine.begin() as conn, pytest.raises(ValueError, match="before the engine settled"):
+        write_case_updates(conn, updates=updates)
+    pipeline.settle()
+    with engine.begin() as conn:
+        assert write_case_updates(conn, updates=updates) == 1
+        (shared,) = conn.execute(select(CaseRow.shared)).one()
+    assert {item["value"] for item in shared["payment"]} == {"pay-c1", "pay-c2", "pay-c3"}
