@@ -32,16 +32,19 @@ KEY_KINDS: dict[str, pl.Expr] = {
 # compare small integers rather than strings.
 KIND = pl.Enum([*KEY_KINDS, "pay", "signup"])
 
-# The record columns the kinds above are made of.
-KEY_COLUMNS: tuple[str, ...] = (
-    "account_id",
-    "ip_prefix",
-    "user_agent",
-    "template_fp",
-    "system_fp",
-    "tools",
-    "channel",
-)
+# The record columns the kinds above are made of, in two sets counted apart (see
+# ``aggregate_window``), with the kinds each set makes.
+KEY_SETS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("ip_prefix", "user_agent", "system_fp", "tools", "channel"): (
+        "ip",
+        "ua",
+        "ipua",
+        "sys",
+        "tools",
+        "channel",
+    ),
+    ("ip_prefix", "system_fp", "template_fp"): ("tmpl", "iptmpl", "systmpl"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,22 +87,21 @@ def aggregate_window(
     # An account repeats a few combinations of key columns within an hour: count
     # those first, then derive every kind from the combinations (one column per
     # kind, unpivoted to kind and value), not from each record ten times over.
-    combos = frame.group_by(*KEY_COLUMNS).agg(pl.len().cast(pl.Int64).alias("n"))
-    keys = (
-        combos.select("account_id", "n", *[expr.alias(kind) for kind, expr in KEY_KINDS.items()])
-        .unpivot(index=["account_id", "n"], variable_name="kind", value_name="value")
-        .drop_nulls("value")
-        .with_columns(pl.col("kind").cast(KIND))
-        # Grouped on a hash of the three strings (see ``merge_keys``); in no order.
-        .group_by(pl.struct("account_id", "kind", "value").hash().alias("_key"))
-        .agg(
-            pl.col("account_id").first(),
-            pl.col("kind").first(),
-            pl.col("value").first(),
-            pl.col("n").sum().alias("records"),
-        )
-        .drop("_key")
-    )
+    # Template kinds take a new value almost every record and the others a few per
+    # account and hour: counted together, every template would repeat those too.
+    # The sets make disjoint kinds, so each is grouped on its own, in no order.
+    keys = pl.concat(
+        [
+            frame.group_by("account_id", *columns)
+            .agg(pl.len().cast(pl.Int64).alias("n"))
+            .select("account_id", "n", *[KEY_KINDS[kind].alias(kind) for kind in kinds])
+            .unpivot(index=["account_id", "n"], variable_name="kind", value_name="value")
+            .drop_nulls("value")
+            .group_by("account_id", "kind", "value")
+            .agg(pl.col("n").sum().alias("records"))
+            for columns, kinds in KEY_SETS.items()
+        ]
+    ).with_columns(pl.col("kind").cast(KIND))
     minutes = (
         frame.select("account_id", ((pl.col("ts") - start) // 60).cast(pl.Int32).alias("minute"))
         .group_by("account_id", "minute")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 import polars as pl
 from polars.testing import assert_frame_equal
 
 from detector.features.capability import content_flags_from_text
 from detector.features.frames import RECORD_SCHEMA, narrow, tool_schema_keys
 from detector.features.state import empty_accounts, empty_keys, merge_accounts, merge_keys
-from detector.features.windows import KIND, aggregate_window
+from detector.features.windows import KEY_KINDS, KEY_SETS, KIND, aggregate_window
 
 START = 1_767_225_600.0
 
@@ -107,6 +109,43 @@ def test_window_keys_use_prefixes_and_composites() -> None:
         }
     )
     assert_frame_equal(got.sort("account_id", "kind", "value"), expected.cast({"kind": KIND}))
+
+
+def test_window_keys_count_every_kind_as_records_would() -> None:
+    # Counted by sets of columns in the aggregate; here, kind by kind from records.
+    rng = random.Random(5)
+    rows = [
+        {
+            "ts_start": START + i,
+            "account_id": rng.choice("abc"),
+            "request_model": "m1",
+            "client_ip": rng.choice(["203.0.113.9", "198.51.100.7", None]),
+            "user_agent": rng.choice(["sdk/1", "sdk/2", None]),
+            "system_fingerprint": rng.choice(["s1", "s2", None]),
+            "template_fingerprint": rng.choice(["t1", "t2", "t3", "t4", None]),
+            "tool_names": rng.choice([["bash"], ["editor", "bash"], None]),
+            "channel": rng.choice(["api", "cloud:bedrock", None]),
+        }
+        for i in range(400)
+    ]
+    frame = records(rows)
+    expected = pl.concat(
+        frame.select("account_id", expr.alias("value"))
+        .drop_nulls("value")
+        .group_by("account_id", "value")
+        .agg(pl.len().cast(pl.Int64).alias("records"))
+        .select("account_id", pl.lit(kind).cast(KIND).alias("kind"), "value", "records")
+        for kind, expr in KEY_KINDS.items()
+    )
+    got = aggregate_window(frame, start=START).keys
+    order = ["account_id", "kind", "value"]
+    assert_frame_equal(got.sort(order), expected.sort(order))
+    # Every kind is made by exactly one set, which holds every column it reads.
+    made = [kind for kinds in KEY_SETS.values() for kind in kinds]
+    assert sorted(made) == sorted(KEY_KINDS)
+    for columns, kinds in KEY_SETS.items():
+        for kind in kinds:
+            assert set(KEY_KINDS[kind].meta.root_names()) <= set(columns)
 
 
 def test_merge_keeps_top_k_per_kind_and_sums_across_windows() -> None:
