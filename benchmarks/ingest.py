@@ -58,14 +58,16 @@ def cpu_seconds(pid: int) -> float:
     """User and system CPU time of ``pid`` and its descendants (server and pool
     processes), from /proc; 0 where there is none. Steadier than records/s on a
     shared machine."""
-    total = 0
-    for process in _descendants(pid):
-        try:
-            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
+    return sum(own_cpu_seconds(process) for process in _descendants(pid))
+
+
+def own_cpu_seconds(pid: int) -> float:
+    """User and system CPU time of ``pid`` alone; 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def _descendants(pid: int) -> list[int]:
@@ -156,9 +158,10 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         try:
             wait_ready(url)
-            cpu_before = cpu_seconds(server.pid)
+            cpu_before, http_before = cpu_seconds(server.pid), own_cpu_seconds(server.pid)
             elapsed = asyncio.run(post_all(url, batches, args.clients))
             server_cpu = cpu_seconds(server.pid) - cpu_before
+            http_cpu = own_cpu_seconds(server.pid) - http_before
             state = httpx.get(
                 f"{url}/v1/pipeline", headers={"Authorization": f"Bearer {TOKEN}"}
             ).json()
@@ -178,6 +181,7 @@ def main() -> None:
             *[(f"raw parse, {name}", f"{rate:>12,.0f} records/s") for name, rate in rates.items()],
             ("end to end (HTTP, validate, dedupe, fsync)", f"{end_to_end:>12,.0f} records/s"),
             ("server CPU per record", f"{server_cpu / args.records * 1e6:>12.2f} µs"),
+            ("  of which the HTTP process", f"{http_cpu / args.records * 1e6:>12.2f} µs"),
             (f"ratio to fastest raw parse ({fastest})", f"{end_to_end / rates[fastest]:>12.2f}"),
             ("segment bytes per record", f"{state['stored_bytes'] / args.records:>12.1f}"),
             ("database file bytes per record", f"{db_bytes / args.records:>12.1f}"),
