@@ -9,6 +9,7 @@ pipeline reads segments with polars' parallel NDJSON reader. See docs/architectu
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -93,8 +94,11 @@ def append_prepared(conn: Connection, batch: PreparedBatch) -> tuple[Appended, l
         first.setdefault(key, index)
     # Sorted, so that concurrent batches sharing keys lock them in one order: in
     # arrival order, two retries of overlapping batches deadlock on PostgreSQL.
-    new_keys = _insert_new_keys(conn, keys=sorted(first))
-    is_new = [first[key] == index and key in new_keys for index, key in enumerate(keys)]
+    known = _insert_keys(conn, keys=sorted(first))
+    if not known and len(first) == len(keys):
+        is_new = [True] * len(keys)
+    else:
+        is_new = [first[key] == index and key not in known for index, key in enumerate(keys)]
     duplicates = is_new.count(False)
     segment = batch.segment
     if duplicates:
@@ -105,7 +109,8 @@ def append_prepared(conn: Connection, batch: PreparedBatch) -> tuple[Appended, l
     return Appended(accepted=len(keys) - duplicates, duplicates=duplicates), is_new
 
 
-def _insert_new_keys(conn: Connection, *, keys: list[tuple[int, int]]) -> set[tuple[int, int]]:
+def _insert_keys(conn: Connection, *, keys: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Insert the distinct ``keys`` not stored yet; returns those that were."""
     if not keys:
         return set()
     if conn.dialect.name == "postgresql":
@@ -117,22 +122,29 @@ def _insert_new_keys(conn: Connection, *, keys: list[tuple[int, int]]) -> set[tu
             ),
             {"ts": [ts for ts, _ in keys], "keys": [key for _, key in keys]},
         )
-        return {(ts, key) for ts, key in rows}
-    # SQLite returns only the rows it inserted, not the ignored ones. Through the
-    # driver's cursor with plain parameters: fetching thousands of rows through
-    # SQLAlchemy's result, or unpacking a JSON array in SQL, took longer than the
-    # inserts themselves.
+        return set(keys) - {(ts, key) for ts, key in rows}
+    # Through the driver's cursor with plain parameters: fetching thousands of rows
+    # through SQLAlchemy's result, or unpacking a JSON array in SQL, took longer than
+    # the inserts themselves.
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    inserted: list[tuple[int, int]] = []
+    known: set[tuple[int, int]] = set()
     try:
         for start in range(0, len(keys), _ROWS_PER_INSERT):
             chunk = keys[start : start + _ROWS_PER_INSERT]
-            inserted += cursor.execute(
-                _sqlite_insert(len(chunk)), [value for pair in chunk for value in pair]
-            ).fetchall()
+            values = [value for pair in chunk for value in pair]
+            try:
+                # Most batches are new: a plain insert then returns nothing, where
+                # RETURNING every row cost twice the insert itself.
+                cursor.execute(_sqlite_insert(len(chunk)), values)
+            except sqlite3.IntegrityError:
+                # SQLite has undone this statement alone; the transaction goes on.
+                inserted = cursor.execute(
+                    _sqlite_insert(len(chunk), returning=True), values
+                ).fetchall()
+                known.update(set(chunk).difference(inserted))
     finally:
         cursor.close()
-    return set(inserted)
+    return known
 
 
 # 2,500 rows are 5,000 parameters, well under SQLite's limit of 32,766.
@@ -140,10 +152,14 @@ _ROWS_PER_INSERT = 2_500
 
 
 @lru_cache(maxsize=8)
-def _sqlite_insert(rows: int) -> str:
-    """The statement for ``rows`` rows: only placeholders are joined in, never values."""
+def _sqlite_insert(rows: int, *, returning: bool = False) -> str:
+    """The statement for ``rows`` rows: only placeholders are joined in, never values.
+    Plain, it fails on a stored key; ``returning``, it skips stored keys and returns
+    the rows it inserted."""
     values = ",".join(["(?,?)"] * rows)
-    return f"INSERT OR IGNORE INTO event_keys (ts, key) VALUES {values} RETURNING ts, key"  # noqa: S608
+    if returning:
+        return f"INSERT OR IGNORE INTO event_keys (ts, key) VALUES {values} RETURNING ts, key"  # noqa: S608
+    return f"INSERT INTO event_keys (ts, key) VALUES {values}"  # noqa: S608
 
 
 def _segment_row(records: Sequence[Record], duplicates: int, rejected: int) -> dict[str, object]:

@@ -96,6 +96,20 @@ def test_is_new_marks_first_copies_of_unseen_ids(
     assert append(engine, [a, b, a, c, c]) == (2, 3, [True, False, False, True, False])
 
 
+def test_known_keys_are_found_in_any_part_of_a_large_batch(
+    engine: Engine, record_factory: RecordFactory
+) -> None:
+    # Over 2,500 keys go into the store in several statements: a stored key in one
+    # of them must not cost the new keys of the others, nor those of its own.
+    records = as_records(record_factory.records(6_000))
+    stored = records[4_000:4_010] + records[100:101]
+    append(engine, stored)
+    accepted, duplicates, is_new = append(engine, records)
+    assert (accepted, duplicates) == (5_989, 11)
+    assert [i for i, new in enumerate(is_new) if not new] == [100, *range(4_000, 4_010)]
+    assert append(engine, records)[:2] == (0, 6_000)
+
+
 def test_iter_segments_resumes_after_an_id(engine: Engine, record_factory: RecordFactory) -> None:
     for _ in range(5):
         append(engine, as_records(record_factory.records(3)))
