@@ -13,6 +13,7 @@ times, as long as no record arrives later than the allowed lateness.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,24 @@ class EngineConfig:
     threshold: float = 0.7
     lockstep_windows: int = 3
     linkage: LinkageConfig = field(default_factory=LinkageConfig)
+
+
+# Windows are aggregated on a thread of their own, ahead of the ticks that use them:
+# polars releases the GIL, so the next windows' aggregates are computed while this
+# thread merges, clusters and scores. Each aggregate is a function of its window's
+# records alone, so the order of work changes no result.
+_AGGREGATOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="window-aggregate")
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """A window taken out of the open ones: its records, the models it saw first
+    (with when), and its aggregate, being computed."""
+
+    index: int
+    frame: pl.DataFrame
+    firsts: list[tuple[str, float]]
+    aggregate: Future[WindowAggregate]
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,10 +217,17 @@ class Engine:
         width = self.config.window_seconds
         limit = self.max_event + width if flush else self.watermark
         assert limit is not None
-        for w in sorted(self.open_):
-            if (w + 1) * width > limit:
-                break
-            yield self._close(w)
+        ahead = self._aggregate([w for w in sorted(self.open_) if (w + 1) * width <= limit])
+        try:
+            while ahead:
+                closed = self._close(ahead.pop(0))
+                yield closed
+        finally:
+            # Left part way (the caller stopped, or a tick failed): the windows not
+            # closed go back as they were, to be closed again.
+            for window in ahead:
+                window.aggregate.cancel()
+                self.open_[window.index] = [window.frame]
         if flush and self.closed_until is not None and self.closed_until != self.last_tick_end_:
             yield self._tick(self.closed_until)
 
@@ -214,21 +240,45 @@ class Engine:
         settled = self.first_window + self.config.new_model_days * DAY
         return {m: t for m, t in sorted(self.model_first_seen_.items()) if t >= settled}
 
-    def _close(self, w: int) -> list[CaseUpdate]:
+    def _aggregate(self, due: list[int]) -> list[Closing]:
+        """Take the windows ``due`` out of the open ones and start their aggregates on
+        the aggregating thread, in order. Which models count as new in a window
+        depends on the windows before it, so that is worked out here, in order too,
+        on a copy: the engine itself learns of a model when its window closes."""
+        width = self.config.window_seconds
+        first_window = self.first_window
+        seen = dict(self.model_first_seen_)
+        closing = []
+        for w in due:
+            start = float(w * width)
+            frame = pl.concat(self.open_.pop(w))
+            if first_window is None:
+                first_window = start
+            firsts = [
+                (model, float(first))
+                for model, first in frame.group_by("model").agg(pl.col("ts").min()).iter_rows()
+                if model is not None
+            ]
+            for model, first in firsts:
+                seen.setdefault(model, first)
+            settled = first_window + self.config.new_model_days * DAY
+            recent = start - self.config.new_model_days * DAY
+            new_models = frozenset(m for m, t in seen.items() if t >= settled and t >= recent)
+            aggregate = _AGGREGATOR.submit(
+                aggregate_window, frame, start=start, new_models=new_models
+            )
+            closing.append(Closing(w, frame, firsts, aggregate))
+        return closing
+
+    def _close(self, window: Closing) -> list[CaseUpdate]:
+        w = window.index
         width = self.config.window_seconds
         start = float(w * width)
-        frame = pl.concat(self.open_.pop(w))
         if self.first_window is None:
             self.first_window = start
-        for model, first in frame.group_by("model").agg(pl.col("ts").min()).iter_rows():
-            if model is not None and model not in self.model_first_seen_:
-                self.model_first_seen_[model] = float(first)
-        settled = self.first_window + self.config.new_model_days * DAY
-        recent = start - self.config.new_model_days * DAY
-        new_models = frozenset(
-            m for m, t in self.model_first_seen_.items() if t >= settled and t >= recent
-        )
-        aggregate = aggregate_window(frame, start=start, new_models=new_models)
+        for model, first in window.firsts:
+            self.model_first_seen_.setdefault(model, first)
+        aggregate = window.aggregate.result()
         self.pending_.append(aggregate)
         self.minutes_.append((w, aggregate.minutes))
         self.minutes_ = self.minutes_[-self.config.lockstep_windows :]

@@ -100,3 +100,18 @@ def test_evidence_deferred_to_the_latest_update_is_what_every_tick_would_give(
         expected = {u.case_id: u for u in every}[case_id]
         assert update.shared == expected.shared and update.timeline == expected.timeline
         assert update.shared["payment"] and update.timeline
+
+
+def test_closing_left_part_way_loses_no_window(traffic: Traffic) -> None:
+    records, meta = frames(traffic)
+    _, whole = run(records, meta, batches=1)
+    engine = Engine()
+    engine.set_meta(meta)
+    engine.add(records)
+    steps = engine.closing()
+    first = next(steps)
+    open_before = len(engine.open_)
+    steps.close()  # windows taken out for aggregation but not closed go back
+    assert len(engine.open_) > open_before
+    rest = engine.advance() + engine.advance(flush=True)
+    assert summary(first + rest) == summary(whole)
