@@ -248,7 +248,7 @@ class Engine:
         width = self.config.window_seconds
         first_window = self.first_window
         seen = dict(self.model_first_seen_)
-        closing = []
+        taken = []
         for w in due:
             start = float(w * width)
             frame = pl.concat(self.open_.pop(w))
@@ -267,8 +267,8 @@ class Engine:
             aggregate = _AGGREGATOR.submit(
                 aggregate_window, frame, start=start, new_models=new_models
             )
-            closing.append(Closing(w, frame, firsts, aggregate))
-        return closing
+            taken.append(Closing(w, frame, firsts, aggregate))
+        return taken
 
     def _close(self, window: Closing) -> list[CaseUpdate]:
         w = window.index
