@@ -30,6 +30,7 @@ import orjson
 import polars as pl
 
 from benchmarks.common import make_records, ndjson_batches, print_table
+from detector.config import Settings
 from tests.support.server import free_port, wait_ready
 
 TOKEN = "bench-token"
@@ -88,7 +89,8 @@ def _children(pid: int) -> list[int]:
 def _processes(args: argparse.Namespace) -> str:
     if args.ingest_processes is not None:
         return str(args.ingest_processes)
-    return f"{len(os.sched_getaffinity(0))} (default)" if args.workers == 1 else "0 (default)"
+    # The server's own rule, so the figure printed is the pool it runs.
+    return f"{Settings(workers=args.workers).resolved_ingest_processes} (default)"
 
 
 async def post_all(url: str, batches: list[bytes], clients: int) -> float:
