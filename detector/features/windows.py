@@ -47,12 +47,32 @@ KEY_SETS: dict[tuple[str, ...], tuple[str, ...]] = {
 }
 
 
+# An account's hash, where key rows are matched by account: every place that matches
+# against ``_acct`` must derive it the same way.
+ACCOUNT_HASH = pl.col("account_id").hash().alias("_acct")
+
+
+def with_key_hashes(keys: pl.DataFrame) -> pl.DataFrame:
+    """``keys`` (``account_id``, ``kind``, ``value``, ...) with the 64-bit hashes the
+    key state groups, matches and ranks on: ``_acct`` (the account), ``_group`` (the
+    account and kind), ``_key`` (the account, kind and value) and ``_tie`` (the value
+    alone, which breaks ties between equally used values the same way in every
+    account, so accounts sharing a set of values keep the same ones)."""
+    return (
+        keys.with_columns(ACCOUNT_HASH, pl.col("value").hash().alias("_tie"))
+        .with_columns(pl.struct("_acct", "kind").hash().alias("_group"))
+        .with_columns(pl.struct("_group", "value").hash().alias("_key"))
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class WindowAggregate:
     """What one window leaves behind once its records are folded in."""
 
     start: float
     accounts: pl.DataFrame
+    # Per account, kind and value: ``records``, and the hashes of ``with_key_hashes``,
+    # computed here, on the aggregating thread, rather than at the merge.
     keys: pl.DataFrame
     minutes: pl.DataFrame
 
@@ -102,6 +122,7 @@ def aggregate_window(
             for columns, kinds in KEY_SETS.items()
         ]
     ).with_columns(pl.col("kind").cast(KIND))
+    keys = with_key_hashes(keys)
     minutes = (
         frame.select("account_id", ((pl.col("ts") - start) // 60).cast(pl.Int32).alias("minute"))
         .group_by("account_id", "minute")

@@ -10,7 +10,7 @@ from polars.testing import assert_frame_equal
 from detector.features.capability import content_flags_from_text
 from detector.features.frames import RECORD_SCHEMA, narrow, tool_schema_keys
 from detector.features.state import empty_accounts, empty_keys, merge_accounts, merge_keys
-from detector.features.windows import KEY_KINDS, KEY_SETS, KIND, aggregate_window
+from detector.features.windows import KEY_KINDS, KEY_SETS, KIND, aggregate_window, with_key_hashes
 
 START = 1_767_225_600.0
 
@@ -99,7 +99,9 @@ def test_window_accounts_sum_per_account() -> None:
 
 def test_window_keys_use_prefixes_and_composites() -> None:
     window = aggregate_window(FRAME, start=START)
-    got = window.keys.filter(pl.col("kind").is_in(["ip", "ipua", "tools"]))
+    got = window.keys.filter(pl.col("kind").is_in(["ip", "ipua", "tools"])).select(
+        "account_id", "kind", "value", "records"
+    )
     expected = pl.DataFrame(
         {
             "account_id": ["a", "a", "a", "b"],
@@ -137,7 +139,7 @@ def test_window_keys_count_every_kind_as_records_would() -> None:
         .select("account_id", pl.lit(kind).cast(KIND).alias("kind"), "value", "records")
         for kind, expr in KEY_KINDS.items()
     )
-    got = aggregate_window(frame, start=START).keys
+    got = aggregate_window(frame, start=START).keys.select("account_id", "kind", "value", "records")
     order = ["account_id", "kind", "value"]
     assert_frame_equal(got.sort(order), expected.sort(order))
     # Every kind is made by exactly one set, which holds every column it reads.
@@ -247,3 +249,21 @@ def test_tool_schema_keys_ignore_the_order_tools_are_offered_in() -> None:
     keys = tool_schema_keys(names).to_list()
     assert keys == ["bash,web", "bash,web", None, "", "b\x1fa,c", "z"]
     assert tool_schema_keys(names.head(4)).to_list() == ["bash,web", "bash,web", None, ""]
+
+
+def test_key_state_hashes_match_its_strings() -> None:
+    # The merge trusts the hashes the windows bring: rehashing the merged state's
+    # strings must give the same columns, or rows would be matched wrongly.
+    windows = [
+        aggregate_window(
+            prompted(START + 3600 * i, ["s1", "s2", f"s{i + 3}"]), start=START + 3600 * i
+        )
+        for i in range(3)
+    ]
+    state = empty_keys()
+    for window in windows:
+        state = merge_keys(state, [window], top_k=3)
+    hashes = ["_acct", "_tie", "_group", "_key"]
+    rehashed = with_key_hashes(state.drop(hashes)).select(state.columns)
+    assert state.height > 0
+    assert_frame_equal(state, rehashed)
