@@ -7,7 +7,7 @@ import ipaddress
 
 import polars as pl
 
-from detector.features.capability import capability_columns
+from detector.features.capability import TOOL_KEY, capability_columns
 
 # Only the fields the features use; polars skips the rest while parsing.
 RECORD_SCHEMA: dict[str, pl.DataType] = {
@@ -97,6 +97,7 @@ def narrow(records: pl.DataFrame) -> pl.DataFrame:
     in another order count as one schema.
     """
     tools = tool_schema_keys(records["tool_names"])
+    records = records.with_columns(pl.Series(TOOL_KEY, tools))
     return records.select(
         pl.col("ts_start").alias("ts"),
         "account_id",
@@ -111,7 +112,7 @@ def narrow(records: pl.DataFrame) -> pl.DataFrame:
         pl.col("system_fingerprint").alias("system_fp"),
         pl.col("prompt_fingerprint").alias("prompt_fp"),
         pl.col("template_fingerprint").alias("template_fp"),
-        pl.Series("tools", tools).replace("", None),
+        pl.col(TOOL_KEY).replace("", None),
         (pl.col("status") == "error").fill_null(False).alias("error"),
         *capability_columns(),
     )

@@ -267,3 +267,24 @@ def test_key_state_hashes_match_its_strings() -> None:
     rehashed = with_key_hashes(state.drop(hashes)).select(state.columns)
     assert state.height > 0
     assert_frame_equal(state, rehashed)
+
+
+def test_tool_capabilities_match_any_one_tool_name() -> None:
+    offered: list[list[str] | None] = [
+        ["lookup", "Computer_20250124"],
+        ["com", "puter"],  # the joined names hold "com,puter", not "computer"
+        ["search", "run_python"],
+        ["web_search"],
+        [],
+        None,
+    ]
+    frame = records(
+        [
+            {"ts_start": START + i, "account_id": "a", "tool_names": tools}
+            for i, tools in enumerate(offered)
+        ]
+    )
+    assert frame["cap_computer_use"].to_list() == [True, False, False, False, False, False]
+    assert frame["cap_coding"].to_list() == [False, False, True, False, False, False]
+    assert frame["cap_tool_use"].to_list() == [True, True, True, True, False, False]
+    assert frame["cap_chat"].to_list() == [False, False, False, False, True, True]
