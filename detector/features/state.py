@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from detector.features.windows import ACCOUNT_HASH, CAP_COLUMNS, KIND, WindowAggregate
+from detector.features.windows import CAP_COLUMNS, KIND, WindowAggregate
 
 _SUMMED = [
     "records",
@@ -28,9 +28,6 @@ def empty_accounts() -> pl.DataFrame:
     schema |= {name: pl.Int64() for name in (*_SUMMED, "active_windows", *HOURS)}
     schema["org_id"] = pl.String()
     return pl.DataFrame(schema=schema)
-
-
-__all__ = ["ACCOUNT_HASH", "empty_accounts", "empty_keys", "merge_accounts", "merge_keys"]
 
 
 def empty_keys() -> pl.DataFrame:

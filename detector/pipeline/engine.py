@@ -23,14 +23,8 @@ from detector.clustering.coherence import prune
 from detector.clustering.identity import ClusterRegistry
 from detector.clustering.linkage import LINKING_KINDS, LinkageConfig, account_meta_keys, components
 from detector.features.capability import CAPABILITIES
-from detector.features.state import (
-    ACCOUNT_HASH,
-    empty_accounts,
-    empty_keys,
-    merge_accounts,
-    merge_keys,
-)
-from detector.features.windows import WindowAggregate, aggregate_window
+from detector.features.state import empty_accounts, empty_keys, merge_accounts, merge_keys
+from detector.features.windows import ACCOUNT_HASH, WindowAggregate, aggregate_window
 from detector.pipeline.cases import (
     OWNERS_SCHEMA,
     CaseInfo,
