@@ -71,7 +71,7 @@ class PipelineRunner:
     lease_seconds: float = 60.0
     engine_: Engine | None = None
     decisions_seen_: int = 0
-    lease_until_: float = 0.0
+    renewed_at_: float = 0.0
     meta_key_: tuple[int, Any] | None = None
     lock_: threading.Lock = field(default_factory=threading.Lock)
 
@@ -116,11 +116,21 @@ class PipelineRunner:
 
     def _checkpoint(
         self, engine: Engine, segments: list[tuple[int, int, int]], updates: list[CaseUpdate]
-    ) -> int:
+    ) -> int | None:
+        """Write the engine, the segments it took in and the case updates in one
+        transaction; returns the cases written, or None (nothing written) when the
+        lease passed to another worker since this one last checkpointed."""
         blob = zstandard.ZstdCompressor(level=1).compress(
             pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL)
         )
         with write_transaction(self.db) as conn:
+            # Checked in the transaction that writes: a worker whose lease lapsed
+            # while it pickled must not overwrite what its successor wrote.
+            lease = store.take_lease(
+                conn, holder=self.holder, now=time.time(), ttl=self.lease_seconds
+            )
+            if not lease.continued:
+                return None
             store.mark_processed(conn, segments=segments)
             written = store.write_case_updates(conn, updates=updates)
             store.save_state(
@@ -172,6 +182,11 @@ class PipelineRunner:
                     chunk = ahead.result()
                     if chunk is None:
                         break
+                    if not self._keep_lease():
+                        # Another worker took over while this step ran: what the
+                        # engine took in since its last checkpoint is theirs now.
+                        self.engine_ = None
+                        return RunStats()
                     in_time = time.monotonic() - started < self.checkpoint_seconds
                     ahead = pool.submit(self._load, chunk.last_id) if in_time else None
                     late_by_segment = self._feed(engine, chunk)
@@ -184,7 +199,11 @@ class PipelineRunner:
                 updates += self._advance(engine, flush=True)
             engine.settle()
             if marks or updates or flush:
-                stats.cases_written = self._checkpoint(engine, marks, updates)
+                written = self._checkpoint(engine, marks, updates)
+                if written is None:
+                    self.engine_ = None
+                    return RunStats()
+                stats.cases_written = written
             return stats
 
     def _advance(self, engine: Engine, *, flush: bool = False) -> list[CaseUpdate]:
@@ -239,7 +258,8 @@ class PipelineRunner:
 
     def try_lease(self) -> bool:
         """Take (or renew) the lease; False when another live worker holds it."""
-        return self._lease()
+        with self.lock_:
+            return self._lease()
 
     def _has_work(self) -> bool:
         with self.db.connect() as conn:
@@ -248,14 +268,22 @@ class PipelineRunner:
     def _lease(self) -> bool:
         now = time.time()
         with write_transaction(self.db) as conn:
-            held = store.take_lease(conn, holder=self.holder, now=now, ttl=self.lease_seconds)
-        if held and now >= self.lease_until_:
-            # The lease had lapsed: another worker may have checkpointed since, so the
-            # state in memory is stale. Resume from the store.
+            lease = store.take_lease(conn, holder=self.holder, now=now, ttl=self.lease_seconds)
+        if lease.held and not lease.continued:
+            # Another worker held the lease since this one last did, and may have
+            # checkpointed: the state in memory is stale. Resume from the store.
             self.engine_ = None
-        if held:
-            self.lease_until_ = now + self.lease_seconds
-        return held
+        if lease.held:
+            self.renewed_at_ = now
+        return lease.held
+
+    def _keep_lease(self) -> bool:
+        """Renew the lease during a step once a third of it has passed, so a step
+        longer than the lease keeps it; False when another worker has taken it."""
+        if time.time() - self.renewed_at_ < self.lease_seconds / 3:
+            return True
+        held = self._lease()
+        return held and self.engine_ is not None
 
     def release(self) -> None:
         with write_transaction(self.db) as conn:

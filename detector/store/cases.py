@@ -133,8 +133,21 @@ def processed_records(conn: Connection) -> tuple[int, int]:
 # -- lease ---------------------------------------------------------------------------
 
 
-def take_lease(conn: Connection, *, holder: str, now: float, ttl: float) -> bool:
-    """Take or renew the worker lease; False when another holder's lease is live."""
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """The outcome of ``take_lease``: whether ``holder`` holds the lease now, and
+    whether it held it last too (no other holder took it in between, even if it
+    lapsed), in which case no other worker can have checkpointed since."""
+
+    held: bool
+    continued: bool
+
+
+def take_lease(conn: Connection, *, holder: str, now: float, ttl: float) -> Lease:
+    """Take or renew the worker lease; not held when another holder's lease is live."""
+    before = conn.execute(
+        select(PipelineLeaseRow.holder).where(PipelineLeaseRow.name == STATE_NAME)
+    ).scalar_one_or_none()
     stmt = _insert(conn, PipelineLeaseRow).values(
         name=STATE_NAME, holder=holder, expires_at=now + ttl
     )
@@ -147,7 +160,8 @@ def take_lease(conn: Connection, *, holder: str, now: float, ttl: float) -> bool
     current = conn.execute(
         select(PipelineLeaseRow.holder).where(PipelineLeaseRow.name == STATE_NAME)
     ).scalar_one()
-    return bool(current == holder)
+    held = current == holder
+    return Lease(held=held, continued=held and before == holder)
 
 
 def lease_holder(conn: Connection) -> dict[str, object] | None:
