@@ -121,7 +121,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
     parser.add_argument("--batch", type=int, default=5000, help="records per ingest batch")
     parser.add_argument("--baseline-records", type=int, default=200_000)
-    parser.add_argument("--tick-windows", type=int, default=3)
+    parser.add_argument("--tick-windows", type=int, default=EngineConfig().tick_windows)
     parser.add_argument(
         "--keep-store",
         type=Path,

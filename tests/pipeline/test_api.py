@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from detector.config import Settings
 from tests.pipeline.conftest import ndjson
 from tests.pipeline.traffic import Traffic
 from tests.support.server import LiveServer
@@ -28,7 +29,9 @@ def test_campaign_becomes_one_case_with_its_evidence(server: LiveServer, traffic
         (summary,) = listing["items"]
         assert listing["next_cursor"] is None
         assert summary["account_count"] == len(traffic.campaign)
-        assert summary["opened_at"].startswith("2026-01-01T03:00:00")
+        # At the first tick: the traffic starts at midnight, windows are hourly.
+        first_tick = f"2026-01-01T{Settings().pipeline_tick_windows:02d}:00:00"
+        assert summary["opened_at"].startswith(first_tick)
         assert summary["score"] >= 0.7
         assert "12 accounts share 3 payment instruments" in summary["reasons"]
         assert summary["capability_mix"]["cot_elicitation"] > 0.5
