@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     pipeline_embedded: bool = True
     pipeline_window_seconds: int = Field(default=3600, ge=60)
     pipeline_lateness_seconds: int = Field(default=7200, ge=0)
-    pipeline_tick_windows: int = Field(default=6, ge=1)
+    pipeline_tick_windows: int = Field(default=3, ge=1)
     pipeline_threshold: float = Field(default=0.7, gt=0, lt=1)
     pipeline_checkpoint_seconds: float = Field(default=30.0, gt=0)
     pipeline_chunk_records: int = Field(default=250_000, ge=1)

@@ -61,7 +61,7 @@ class EngineConfig:
 
     window_seconds: int = 3600
     lateness_seconds: int = 2 * 3600
-    tick_windows: int = 6
+    tick_windows: int = 3
     active_days: float = 14.0
     retention_days: float = 30.0
     top_k: int = 4
