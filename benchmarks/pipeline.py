@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import shutil
 import tempfile
 import threading
@@ -171,8 +172,13 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_SELF)
     stats = runner.run_until_idle(flush=True)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    # CPU against wall time says how much of the machine the run kept busy: with
+    # both cores busy, only a change that saves work makes it faster.
+    user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
     done.set()
     sampler.join()
 
@@ -202,6 +208,10 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
             ("records processed", f"{stats.records:,} ({stats.late} late)"),
             ("wall time", f"{seconds:.1f} s"),
             ("records/s", f"{rate:,.0f}"),
+            (
+                "CPU, user + system",
+                f"{user:,.1f} + {system:,.1f} s ({(user + system) / seconds:.2f} cores)",
+            ),
             ("peak RSS", f"{peak_rss_mb():,.0f} MB"),
             (
                 "RSS at 25/50/75/100% of the stream",
