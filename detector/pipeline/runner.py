@@ -165,7 +165,7 @@ class PipelineRunner:
         with self.lock_:
             if not flush and not self._has_work():
                 return RunStats()
-            if not self._lease():
+            if not self._lease().held:
                 return RunStats()
             engine = self._restore()
             self._refresh_meta(engine)
@@ -183,10 +183,7 @@ class PipelineRunner:
                     if chunk is None:
                         break
                     if not self._keep_lease():
-                        # Another worker took over while this step ran: what the
-                        # engine took in since its last checkpoint is theirs now.
-                        self.engine_ = None
-                        return RunStats()
+                        return self._handed_over()
                     in_time = time.monotonic() - started < self.checkpoint_seconds
                     ahead = pool.submit(self._load, chunk.last_id) if in_time else None
                     late_by_segment = self._feed(engine, chunk)
@@ -201,8 +198,7 @@ class PipelineRunner:
             if marks or updates or flush:
                 written = self._checkpoint(engine, marks, updates)
                 if written is None:
-                    self.engine_ = None
-                    return RunStats()
+                    return self._handed_over()
                 stats.cases_written = written
             return stats
 
@@ -259,13 +255,13 @@ class PipelineRunner:
     def try_lease(self) -> bool:
         """Take (or renew) the lease; False when another live worker holds it."""
         with self.lock_:
-            return self._lease()
+            return self._lease().held
 
     def _has_work(self) -> bool:
         with self.db.connect() as conn:
             return bool(store.unprocessed_segments(conn, limit=1))
 
-    def _lease(self) -> bool:
+    def _lease(self) -> store.Lease:
         now = time.time()
         with write_transaction(self.db) as conn:
             lease = store.take_lease(conn, holder=self.holder, now=now, ttl=self.lease_seconds)
@@ -275,15 +271,20 @@ class PipelineRunner:
             self.engine_ = None
         if lease.held:
             self.renewed_at_ = now
-        return lease.held
+        return lease
 
     def _keep_lease(self) -> bool:
         """Renew the lease during a step once a third of it has passed, so a step
-        longer than the lease keeps it; False when another worker has taken it."""
+        longer than the lease keeps it; False when another worker has held it since."""
         if time.time() - self.renewed_at_ < self.lease_seconds / 3:
             return True
-        held = self._lease()
-        return held and self.engine_ is not None
+        return self._lease().continued
+
+    def _handed_over(self) -> RunStats:
+        """Give up a step whose lease passed to another worker: what the engine took
+        in since its last checkpoint is theirs now, so it resumes from the store."""
+        self.engine_ = None
+        return RunStats()
 
     def release(self) -> None:
         with write_transaction(self.db) as conn:

@@ -20,6 +20,13 @@ def runner(engine: Engine, holder: str, lease: float) -> PipelineRunner:
     )
 
 
+def assert_same_cases_as_one_run(worker: PipelineRunner, engine: Engine, data: Traffic) -> None:
+    """Flush ``worker``; every record is processed once, to the cases of one run."""
+    worker.step(flush=True)
+    assert processed(engine) == len(data.records)
+    assert stored_cases(engine) == expected_cases(data)
+
+
 @pytest.mark.db
 def test_a_worker_keeps_its_state_in_memory_while_no_one_else_takes_the_lease(
     engine: Engine, traffic: Traffic, ingest: Callable[[Traffic, int], None]
@@ -33,10 +40,8 @@ def test_a_worker_keeps_its_state_in_memory_while_no_one_else_takes_the_lease(
     while worker.step().segments:
         # Resuming from the store instead would cost a full unpickling a step.
         assert worker.engine_ is held
-    worker.step(flush=True)
+    assert_same_cases_as_one_run(worker, engine, traffic)
     assert worker.engine_ is held
-    assert processed(engine) == len(traffic.records)
-    assert stored_cases(engine) == expected_cases(traffic)
 
 
 @pytest.mark.db
@@ -54,9 +59,7 @@ def test_a_worker_resumes_from_the_store_after_another_held_the_lease(
     while first.step().segments:
         pass
     assert first.engine_ is not stale, "the first worker resumed from the second's checkpoint"
-    first.step(flush=True)
-    assert processed(engine) == len(traffic.records)
-    assert stored_cases(engine) == expected_cases(traffic)
+    assert_same_cases_as_one_run(first, engine, traffic)
 
 
 @pytest.mark.db
