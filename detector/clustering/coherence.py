@@ -28,6 +28,8 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from detector.features.windows import ACCOUNT_HASH, with_match_hashes
+
 PROFILE_KINDS: tuple[str, ...] = ("sys", "tools", "systmpl", "iptmpl", "pay")
 
 
@@ -53,9 +55,13 @@ def prune(
     """
     if members.is_empty():
         return members
+    # Accounts and values are matched on their hashes (``with_match_hashes``), not on
+    # the strings of every key row; the members, a small part of them, keep names.
+    keys = with_match_hashes(keys).select("_acct", "kind", "_tie", "records")
+    members = members.with_columns(ACCOUNT_HASH)
     totals = (
         keys.filter(pl.col("kind") == "channel")
-        .group_by("account_id")
+        .group_by("_acct")
         .agg(pl.col("records").sum().alias("total"))
     )
     # The cheap test first: most template rows are single requests and go before
@@ -65,27 +71,27 @@ def prune(
             pl.col("kind").is_in(PROFILE_KINDS)
             & ((pl.col("kind") == "pay") | (pl.col("records") >= min_records))
         )
-        .join(totals, on="account_id", how="left")
+        .join(totals, on="_acct", how="left")
         .filter(
             pl.col("kind").is_in(["pay", "systmpl", "iptmpl"])
             | (pl.col("records") >= min_share * pl.col("total").fill_null(0))
         )
-        .select("account_id", "kind", "value")
+        .select("_acct", "kind", "_tie")
     )
     # Counted over accounts in no component: a campaign whose accounts fall into two
     # components does not make its own system prompt public.
     outside = (
-        held.join(members, on="account_id", how="anti")
+        held.join(members, on="_acct", how="anti")
         .filter(pl.col("kind") == "tools")
-        .group_by("kind", "value")
+        .group_by("kind", "_tie")
         .agg(pl.len().alias("outside"))
     )
     profile = (
-        held.join(members, on="account_id")
-        .join(outside, on=["kind", "value"], how="left")
+        held.join(members, on="_acct")
+        .join(outside, on=["kind", "_tie"], how="left")
         .with_columns(
             # A node is a value within one component, named by a 64-bit hash.
-            pl.struct("component", "kind", "value").hash().alias("node"),
+            pl.struct("component", "kind", "_tie").hash().alias("node"),
             (pl.col("outside").fill_null(0) >= public_users).alias("public"),
         )
     )

@@ -19,7 +19,7 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from detector.features.windows import KIND
+from detector.features.windows import KIND, with_match_hashes
 
 # Kinds whose values link accounts by themselves.
 LINKING_KINDS: tuple[str, ...] = ("pay", "signup", "ipua", "iptmpl", "systmpl")
@@ -96,33 +96,40 @@ def components(keys: pl.DataFrame, population: int, config: LinkageConfig) -> pl
     depend on the order rows arrived in.
     """
     hub = _hub(population, config)
-    # Each (kind, value) is a node of the graph, named by a 64-bit hash of the pair:
-    # grouping hundreds of thousands of strings every tick costs twice as much, and
-    # two values that share a hash (once in ~10^8 ticks) would only add one link.
-    keyed = keys.filter(
-        pl.col("kind").is_in(LINKING_KINDS)
-        & ((pl.col("kind") != "systmpl") | (pl.col("records") >= MIN_TEMPLATE_RECORDS))
-    ).select("account_id", pl.struct("kind", "value").hash().alias("node"))
+    # Each (kind, value) is a node of the graph and each account an end of its edges,
+    # both named by 64-bit hashes (``with_match_hashes``): grouping and joining the
+    # strings of every key row every tick costs several times more, and two values or
+    # accounts that share a hash (once in ~10^8 ticks) would only add one link.
+    keyed = (
+        with_match_hashes(keys)
+        .filter(
+            pl.col("kind").is_in(LINKING_KINDS)
+            & ((pl.col("kind") != "systmpl") | (pl.col("records") >= MIN_TEMPLATE_RECORDS))
+        )
+        .select("_acct", "account_id", pl.struct("kind", "_tie").hash().alias("node"))
+    )
     linking = (
         keyed.group_by("node")
-        .agg(pl.col("account_id").n_unique().alias("accounts"))
+        .agg(pl.col("_acct").n_unique().alias("accounts"))
         .filter((pl.col("accounts") >= 2) & (pl.col("accounts") <= hub))
     )
     edges = keyed.join(linking.select("node"), on="node", how="semi")
     if edges.is_empty():
         return pl.DataFrame(schema={"account_id": pl.String(), "component": pl.String()})
-    accounts = edges["account_id"].unique().sort()
+    accounts = edges["_acct"].unique().sort()
     nodes = edges["node"].unique().sort()
-    a_map = pl.DataFrame({"account_id": accounts, "a": np.arange(len(accounts))})
+    a_map = pl.DataFrame({"_acct": accounts, "a": np.arange(len(accounts))})
     n_map = pl.DataFrame({"node": nodes, "n": np.arange(len(nodes)) + len(accounts)})
-    pairs = edges.join(a_map, on="account_id").join(n_map, on="node")
+    pairs = edges.join(a_map, on="_acct").join(n_map, on="node")
     size = len(accounts) + len(nodes)
     graph = coo_matrix(
         (np.ones(len(pairs), dtype=np.int8), (pairs["a"].to_numpy(), pairs["n"].to_numpy())),
         shape=(size, size),
     )
     _, labels = connected_components(graph, directed=False)
-    frame = pl.DataFrame({"account_id": accounts, "label": labels[: len(accounts)]})
+    frame = pl.DataFrame({"_acct": accounts, "label": labels[: len(accounts)]})
+    names = edges.select("_acct", "account_id").unique("_acct")
+    frame = frame.join(names, on="_acct")
     return (
         frame.with_columns(pl.col("account_id").min().over("label").alias("component"))
         .filter(pl.len().over("label") >= 2)

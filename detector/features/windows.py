@@ -50,6 +50,17 @@ KEY_SETS: dict[tuple[str, ...], tuple[str, ...]] = {
 # An account's hash, where key rows are matched by account: every place that matches
 # against ``_acct`` must derive it the same way.
 ACCOUNT_HASH = pl.col("account_id").hash().alias("_acct")
+# A value's hash, which stands for the value wherever values are only matched,
+# grouped or counted (linkage, pruning, cluster features): never for display.
+VALUE_HASH = pl.col("value").hash().alias("_tie")
+
+
+def with_match_hashes(keys: pl.DataFrame) -> pl.DataFrame:
+    """``keys`` with ``_acct`` and ``_tie`` (``with_key_hashes``), unless it has them:
+    the pipeline's key state carries both, a frame built by hand gets them here."""
+    hashes = {"_acct": ACCOUNT_HASH, "_tie": VALUE_HASH}
+    missing = [expr for name, expr in hashes.items() if name not in keys.columns]
+    return keys.with_columns(missing) if missing else keys
 
 
 def with_key_hashes(keys: pl.DataFrame) -> pl.DataFrame:
@@ -59,7 +70,7 @@ def with_key_hashes(keys: pl.DataFrame) -> pl.DataFrame:
     alone, which breaks ties between equally used values the same way in every
     account, so accounts sharing a set of values keep the same ones)."""
     return (
-        keys.with_columns(ACCOUNT_HASH, pl.col("value").hash().alias("_tie"))
+        keys.with_columns(ACCOUNT_HASH, VALUE_HASH)
         .with_columns(pl.struct("_acct", "kind").hash().alias("_group"))
         .with_columns(pl.struct("_group", "value").hash().alias("_key"))
     )

@@ -24,7 +24,12 @@ from detector.clustering.identity import ClusterRegistry
 from detector.clustering.linkage import LINKING_KINDS, LinkageConfig, account_meta_keys, components
 from detector.features.capability import CAPABILITIES
 from detector.features.state import empty_accounts, empty_keys, merge_accounts, merge_keys
-from detector.features.windows import ACCOUNT_HASH, WindowAggregate, aggregate_window
+from detector.features.windows import (
+    ACCOUNT_HASH,
+    WindowAggregate,
+    aggregate_window,
+    with_match_hashes,
+)
 from detector.pipeline.cases import (
     OWNERS_SCHEMA,
     CaseInfo,
@@ -129,6 +134,13 @@ class Engine:
     last_tick_: int | None = None
     last_tick_end_: float | None = None
     meta_: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=META_SCHEMA))
+    # The keys sign-up metadata gives every account (``account_meta_keys``), with
+    # their match hashes: made when the metadata changes, not at every tick.
+    meta_keys_: pl.DataFrame = field(
+        default_factory=lambda: with_match_hashes(
+            account_meta_keys(pl.DataFrame(schema=META_SCHEMA))
+        )
+    )
     unsettled_: Unsettled | None = None
 
     # -- input ---------------------------------------------------------------------
@@ -138,6 +150,7 @@ class Engine:
         self.meta_ = meta.select(
             [pl.col(name).cast(dtype) for name, dtype in META_SCHEMA.items()]
         ).sort("account_id")
+        self.meta_keys_ = with_match_hashes(account_meta_keys(self.meta_))
 
     @property
     def watermark(self) -> float | None:
@@ -326,10 +339,16 @@ class Engine:
             return []
         ids = active.select("account_id")
         meta = self.meta_.join(ids, on="account_id", how="semi")
-        state = self.keys_.select("account_id", "kind", "value", "records")
+        # Carried with their match hashes, which linkage and features group on.
+        state = self.keys_.select("account_id", "kind", "value", "records", "_acct", "_tie")
+        signed = self.meta_keys_
         if active.height < self.accounts_.height:
-            state = state.filter(pl.col("account_id").is_in(ids["account_id"].implode()))
-        keys = pl.concat([state, account_meta_keys(meta)])
+            live = active.select(ACCOUNT_HASH)["_acct"].implode()
+            state = state.filter(pl.col("_acct").is_in(live))
+            signed = signed.filter(pl.col("_acct").is_in(live))
+        else:
+            signed = signed.join(ids, on="account_id", how="semi")
+        keys = pl.concat([state, signed])
         linking = keys.filter(pl.col("kind").is_in(LINKING_KINDS))
         found = prune(components(linking, active.height, config.linkage), keys)
         mapping = self.registry.assign(found)

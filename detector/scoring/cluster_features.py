@@ -9,6 +9,7 @@ import polars as pl
 
 from detector.features.capability import CAPABILITIES
 from detector.features.state import HOURS
+from detector.features.windows import ACCOUNT_HASH, with_match_hashes
 
 # Programmes CAMPAIGNS.md lists as the most abused sign-up paths.
 ABUSED_PROGRAMS = ("edu", "startup", "research", "security-research")
@@ -49,7 +50,7 @@ def _top_share(keys: pl.DataFrame, kind: str) -> pl.DataFrame:
     """Per cluster: the share of its records that go to its single most used value."""
     per_value = (
         keys.filter(pl.col("kind") == kind)
-        .group_by("cluster_id", "value")
+        .group_by("cluster_id", "_tie")
         .agg(pl.col("records").sum())
     )
     return per_value.group_by("cluster_id").agg(
@@ -96,21 +97,27 @@ def cluster_features(
     pop_total = max(1, sum(population))
     pop_mix = np.array(population, dtype=float) / pop_total
 
-    # The members are a small part of the active accounts: a mask before the join.
-    member_keys = keys.filter(pl.col("account_id").is_in(members["account_id"].implode())).join(
-        members, on="account_id"
+    # The members are a small part of the active accounts: a mask before the join,
+    # both on account hashes; values are grouped and counted by hash too
+    # (``with_match_hashes``), as only their number and shares are features.
+    hashed = members.with_columns(ACCOUNT_HASH)
+    member_keys = (
+        with_match_hashes(keys)
+        .select("_acct", "kind", "_tie", "records")
+        .filter(pl.col("_acct").is_in(hashed["_acct"].implode()))
+        .join(hashed, on="_acct")
     )
     tops = [_top_share(member_keys, kind) for kind in ("sys", "tools", "tmpl")]
     template_users = (
         member_keys.filter((pl.col("kind") == "systmpl") & (pl.col("records") >= 3))
-        .group_by("cluster_id", "value")
-        .agg(pl.col("account_id").n_unique().alias("n"))
+        .group_by("cluster_id", "_tie")
+        .agg(pl.col("_acct").n_unique().alias("n"))
         .group_by("cluster_id")
         .agg(pl.col("n").max().alias("template_users"))
     )
     spread = member_keys.group_by("cluster_id").agg(
-        pl.col("value").filter(pl.col("kind") == "ip").n_unique().alias("ip_prefixes"),
-        pl.col("value").filter(pl.col("kind") == "channel").n_unique().alias("channels"),
+        pl.col("_tie").filter(pl.col("kind") == "ip").n_unique().alias("ip_prefixes"),
+        pl.col("_tie").filter(pl.col("kind") == "channel").n_unique().alias("channels"),
     )
     signup = _signup_features(meta.join(members, on="account_id"), state)
     frame = totals

@@ -8,6 +8,7 @@ from polars.testing import assert_frame_equal
 from detector.clustering.coherence import prune
 from detector.clustering.identity import ClusterRegistry
 from detector.clustering.linkage import LinkageConfig, components, key_weights
+from detector.features.windows import KIND, with_key_hashes
 
 
 def keys(rows: list[tuple[str, str, str]], records: int = 10) -> pl.DataFrame:
@@ -55,6 +56,27 @@ def test_a_hub_value_does_not_glue_strangers() -> None:
 def test_weak_kinds_alone_never_link() -> None:
     frame = keys([("a", "ua", "sdk/1"), ("b", "ua", "sdk/1"), ("a", "sys", "s"), ("b", "sys", "s")])
     assert components(frame, population=40, config=CONFIG).is_empty()
+
+
+def test_the_key_states_hashes_link_and_split_as_the_plain_values_do() -> None:
+    # The pipeline hands over its key state with the hashes it keeps (``_acct``,
+    # ``_tie``, kind as an enum); a frame without them is hashed on the way in.
+    campaign, strangers = [f"c{i}" for i in range(4)], ["s1", "s2"]
+    rows = (
+        [(a, "ipua", "net1 | sdk") for a in [*campaign, *strangers]]
+        + [(a, "sys", "operator-prompt") for a in campaign]
+        + [(a, "sys", f"own-{a}") for a in strangers]
+        + [(a, "channel", "api") for a in [*campaign, *strangers]]
+        + [("c0", "pay", "card"), ("x", "pay", "card"), ("y", "pay", "other")]
+    )
+    plain = keys(rows)
+    state = with_key_hashes(plain.with_columns(pl.col("kind").cast(KIND)))
+    linked = components(plain, population=100, config=CONFIG)
+    assert_frame_equal(components(state, population=100, config=CONFIG), linked)
+    assert linked["account_id"].to_list() == [*campaign, "s1", "s2", "x"]
+    split = prune(linked, plain)
+    assert_frame_equal(prune(linked, state), split)
+    assert split["account_id"].to_list() == [*campaign, "x"]
 
 
 def test_prune_drops_accounts_that_do_not_share_the_clusters_scaffolding() -> None:
