@@ -72,7 +72,7 @@ def with_key_hashes(keys: pl.DataFrame) -> pl.DataFrame:
     return (
         keys.with_columns(ACCOUNT_HASH, VALUE_HASH)
         .with_columns(pl.struct("_acct", "kind").hash().alias("_group"))
-        .with_columns(pl.struct("_group", "value").hash().alias("_key"))
+        .with_columns(pl.struct("_group", "_tie").hash().alias("_key"))
     )
 
 
@@ -128,12 +128,26 @@ def aggregate_window(
             .select("account_id", "n", *[KEY_KINDS[kind].alias(kind) for kind in kinds])
             .unpivot(index=["account_id", "n"], variable_name="kind", value_name="value")
             .drop_nulls("value")
-            .group_by("account_id", "kind", "value")
-            .agg(pl.col("n").sum().alias("records"))
             for columns, kinds in KEY_SETS.items()
         ]
     ).with_columns(pl.col("kind").cast(KIND))
-    keys = with_key_hashes(keys)
+    # Two combinations may give one value of a kind (the same prompt from two
+    # networks): summed per key, grouped on the key's hash, which the state needs
+    # anyway, rather than on the strings.
+    keys = (
+        with_key_hashes(keys)
+        .group_by("_key")
+        .agg(
+            pl.col("account_id").first(),
+            pl.col("kind").first(),
+            pl.col("value").first(),
+            pl.col("n").sum().alias("records"),
+            pl.col("_acct").first(),
+            pl.col("_group").first(),
+            pl.col("_tie").first(),
+        )
+        .select("account_id", "kind", "value", "records", "_acct", "_tie", "_group", "_key")
+    )
     minutes = (
         frame.select("account_id", ((pl.col("ts") - start) // 60).cast(pl.Int32).alias("minute"))
         .group_by("account_id", "minute")

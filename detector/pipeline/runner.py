@@ -35,7 +35,7 @@ log = logging.getLogger("detector.pipeline")
 
 # Bumped when the pickled engine's layout changes: an old checkpoint is then rebuilt
 # from the event log instead of being unpickled into the wrong shape.
-STATE_VERSION = 5
+STATE_VERSION = 6
 
 
 @dataclass(frozen=True, slots=True)
