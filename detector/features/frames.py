@@ -33,9 +33,10 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def read_records(ndjson: bytes) -> pl.DataFrame:
-    """Parse one segment's NDJSON into a frame with every column of ``RECORD_SCHEMA``."""
-    return pl.read_ndjson(io.BytesIO(ndjson), schema=RECORD_SCHEMA)
+def read_records(ndjson: bytes | io.BytesIO) -> pl.DataFrame:
+    """Parse NDJSON records into a frame with every column of ``RECORD_SCHEMA``."""
+    source = io.BytesIO(ndjson) if isinstance(ndjson, bytes) else ndjson
+    return pl.read_ndjson(source, schema=RECORD_SCHEMA)
 
 
 def ip_prefix(address: str) -> str:

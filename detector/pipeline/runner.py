@@ -6,6 +6,7 @@ the pipeline's behalf.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import pickle
@@ -28,7 +29,7 @@ from detector.pipeline.engine import META_SCHEMA, Engine, EngineConfig
 from detector.scoring.scorer import ClusterScorer
 from detector.store import cases as store
 from detector.store.db import write_transaction
-from detector.store.event_log import decode_payload, totals
+from detector.store.event_log import decode_into, totals
 from detector.store.models import AccountRow
 
 log = logging.getLogger("detector.pipeline")
@@ -74,6 +75,9 @@ class PipelineRunner:
     renewed_at_: float = 0.0
     meta_key_: tuple[int, Any] | None = None
     lock_: threading.Lock = field(default_factory=threading.Lock)
+    # The segments of a chunk are decompressed into this buffer, reused chunk after
+    # chunk (``decode_into``); one chunk is read at a time.
+    buffer_: io.BytesIO = field(default_factory=io.BytesIO)
 
     # -- state ---------------------------------------------------------------------
 
@@ -233,8 +237,8 @@ class PipelineRunner:
         rows = self._read_chunk(after)
         if not rows:
             return None
-        payload = b"".join(decode_payload(p) for _, _, p in rows)
-        return Chunk(segments=[(s, n) for s, n, _ in rows], records=narrow(read_records(payload)))
+        ndjson = decode_into([p for _, _, p in rows], self.buffer_)
+        return Chunk(segments=[(s, n) for s, n, _ in rows], records=narrow(read_records(ndjson)))
 
     def _feed(self, engine: Engine, chunk: Chunk) -> dict[int, int]:
         """Hand ``chunk`` to the engine; returns its late records by segment."""

@@ -9,6 +9,7 @@ pipeline reads segments with polars' parallel NDJSON reader. See docs/architectu
 from __future__ import annotations
 
 import hashlib
+import io
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -185,6 +186,44 @@ def _segment_row(records: Sequence[Record], duplicates: int, rejected: int) -> d
 def decode_payload(payload: bytes) -> bytes:
     """The NDJSON bytes of a stored segment."""
     return zstandard.ZstdDecompressor().decompress(payload)
+
+
+def decode_into(payloads: Sequence[bytes], buffer: io.BytesIO) -> io.BytesIO:
+    """The NDJSON of stored segments, one after another, in ``buffer``: rewound, and
+    holding those bytes alone.
+
+    The pipeline reads hundreds of megabytes of NDJSON a minute. Decompressed into
+    new byte strings and joined, every chunk took fresh pages from the kernel twice
+    over (a fault per 2 KB of records, a sixth of reading's CPU time); one buffer
+    reused chunk after chunk keeps its pages. Each segment is written straight into
+    its place, its size read from its zstd frame header.
+    """
+    sizes = [zstandard.frame_content_size(payload) for payload in payloads]
+    if any(size < 0 for size in sizes):
+        # ``decode_payload`` cannot read such a frame either; segments carry it.
+        raise ValueError("segment payload: a zstd frame without its content size")
+    total = sum(sizes)
+    # Grown or shrunk to ``total`` in place: CPython reallocates a BytesIO only to
+    # grow it, or to shrink it below half of what it holds.
+    held = buffer.seek(0, io.SEEK_END)
+    if held < total:
+        buffer.write(bytes(total - held))
+    else:
+        buffer.truncate(total)
+    decompressor = zstandard.ZstdDecompressor()
+    with buffer.getbuffer() as view:
+        start = 0
+        for payload, size in zip(payloads, sizes, strict=True):
+            reader = decompressor.stream_reader(payload)
+            filled = 0
+            while filled < size:
+                read = reader.readinto(view[start + filled : start + size])
+                if read == 0:
+                    raise ValueError(f"segment payload ends {size - filled} bytes short")
+                filled += read
+            start += size
+    buffer.seek(0)
+    return buffer
 
 
 def iter_segments(
