@@ -60,6 +60,12 @@ DAILY_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+def signup_keys(meta: pl.DataFrame) -> pl.DataFrame:
+    """Every account's keys from sign-up metadata (``account_meta_keys``), with the
+    match hashes linkage groups on."""
+    return with_match_hashes(account_meta_keys(meta))
+
+
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
     """Knobs of the pipeline; see docs/detection.md for what each trades."""
@@ -134,12 +140,10 @@ class Engine:
     last_tick_: int | None = None
     last_tick_end_: float | None = None
     meta_: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=META_SCHEMA))
-    # The keys sign-up metadata gives every account (``account_meta_keys``), with
-    # their match hashes: made when the metadata changes, not at every tick.
+    # The keys sign-up metadata gives every account, made when the metadata changes
+    # rather than at every tick (``signup_keys``).
     meta_keys_: pl.DataFrame = field(
-        default_factory=lambda: with_match_hashes(
-            account_meta_keys(pl.DataFrame(schema=META_SCHEMA))
-        )
+        default_factory=lambda: signup_keys(pl.DataFrame(schema=META_SCHEMA))
     )
     unsettled_: Unsettled | None = None
 
@@ -150,7 +154,7 @@ class Engine:
         self.meta_ = meta.select(
             [pl.col(name).cast(dtype) for name, dtype in META_SCHEMA.items()]
         ).sort("account_id")
-        self.meta_keys_ = with_match_hashes(account_meta_keys(self.meta_))
+        self.meta_keys_ = signup_keys(self.meta_)
 
     @property
     def watermark(self) -> float | None:
@@ -341,13 +345,11 @@ class Engine:
         meta = self.meta_.join(ids, on="account_id", how="semi")
         # Carried with their match hashes, which linkage and features group on.
         state = self.keys_.select("account_id", "kind", "value", "records", "_acct", "_tie")
-        signed = self.meta_keys_
+        live = active.select(ACCOUNT_HASH)["_acct"].implode()
         if active.height < self.accounts_.height:
-            live = active.select(ACCOUNT_HASH)["_acct"].implode()
             state = state.filter(pl.col("_acct").is_in(live))
-            signed = signed.filter(pl.col("_acct").is_in(live))
-        else:
-            signed = signed.join(ids, on="account_id", how="semi")
+        # The metadata also lists accounts with no traffic: its keys are always filtered.
+        signed = self.meta_keys_.filter(pl.col("_acct").is_in(live))
         keys = pl.concat([state, signed])
         linking = keys.filter(pl.col("kind").is_in(LINKING_KINDS))
         found = prune(components(linking, active.height, config.linkage), keys)
