@@ -81,9 +81,12 @@ def tool_schema_keys(tool_names: pl.Series) -> pl.Series:
     unsorted names are joined with the unit separator, which tool names do not
     contain (if one does, the per-row sort is used).
     """
-    if tool_names.explode().str.contains("\x1f", literal=True).any():
-        return tool_names.list.sort().list.join(",")
     joined = tool_names.list.join("\x1f")
+    # A name holding the separator shows as more separators than the list has gaps:
+    # counted on the joined strings, which exploding the lists would copy first.
+    gaps = (tool_names.list.len() - 1).clip(0, None)
+    if (joined.str.count_matches("\x1f", literal=True) != gaps).any():
+        return tool_names.list.sort().list.join(",")
     keys = {
         value: ",".join(sorted(value.split("\x1f")))
         for value in joined.unique().drop_nulls().to_list()
