@@ -38,6 +38,10 @@ log = logging.getLogger("detector.pipeline")
 # from the event log instead of being unpickled into the wrong shape.
 STATE_VERSION = 6
 
+# Chunks are read and parsed on this thread, ahead of the engine (``PipelineRunner``
+# reads one chunk at a time: its segments are decompressed into the runner's buffer).
+_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline-read")
+
 
 def encode_state(engine: Engine) -> bytes:
     """The engine pickled and compressed, for the checkpoint.
@@ -99,6 +103,9 @@ class PipelineRunner:
     # The segments of a chunk are decompressed into this buffer, reused chunk after
     # chunk (``decode_into``); one chunk is read at a time.
     buffer_: io.BytesIO = field(default_factory=io.BytesIO)
+    # The chunk after the last one a step took in, being read (``step``); it holds
+    # only segments no checkpoint covers, and goes with the state in memory.
+    ahead_: Future[Chunk | None] | None = None
 
     # -- state ---------------------------------------------------------------------
 
@@ -197,22 +204,27 @@ class PipelineRunner:
             started = time.monotonic()
             # The next chunk is read and parsed on a second thread while the engine
             # works on this one: polars and zstd release the GIL, so the two overlap.
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline-read") as pool:
-                ahead: Future[Chunk | None] | None = pool.submit(self._load, 0)
-                while ahead is not None:
-                    chunk = ahead.result()
-                    if chunk is None:
-                        break
-                    if not self._keep_lease():
-                        return self._handed_over()
-                    in_time = time.monotonic() - started < self.checkpoint_seconds
-                    ahead = pool.submit(self._load, chunk.last_id) if in_time else None
-                    late_by_segment = self._feed(engine, chunk)
-                    marks += [(s, n, late_by_segment.get(s, 0)) for s, n in chunk.segments]
-                    stats.segments += len(chunk.segments)
-                    stats.records += len(chunk.records)
-                    stats.late += sum(late_by_segment.values())
-                    updates += self._advance(engine)
+            # The read started last in a step is carried into the next, so that
+            # reading goes on while this step checkpoints.
+            ahead, self.ahead_ = self.ahead_, None
+            if ahead is None:
+                ahead = _READER.submit(self._load, 0)
+            while True:
+                chunk = ahead.result()
+                if chunk is None:
+                    break
+                if not self._keep_lease():
+                    return self._handed_over()
+                ahead = _READER.submit(self._load, chunk.last_id)
+                late_by_segment = self._feed(engine, chunk)
+                marks += [(s, n, late_by_segment.get(s, 0)) for s, n in chunk.segments]
+                stats.segments += len(chunk.segments)
+                stats.records += len(chunk.records)
+                stats.late += sum(late_by_segment.values())
+                updates += self._advance(engine)
+                if time.monotonic() - started >= self.checkpoint_seconds:
+                    self.ahead_ = ahead
+                    break
             if flush:
                 updates += self._advance(engine, flush=True)
             engine.settle()
@@ -289,7 +301,7 @@ class PipelineRunner:
         if lease.held and not lease.continued:
             # Another worker held the lease since this one last did, and may have
             # checkpointed: the state in memory is stale. Resume from the store.
-            self.engine_ = None
+            self._forget()
         if lease.held:
             self.renewed_at_ = now
         return lease
@@ -304,8 +316,13 @@ class PipelineRunner:
     def _handed_over(self) -> RunStats:
         """Give up a step whose lease passed to another worker: what the engine took
         in since its last checkpoint is theirs now, so it resumes from the store."""
-        self.engine_ = None
+        self._forget()
         return RunStats()
+
+    def _forget(self) -> None:
+        """Drop the state in memory, and the chunk read ahead for it."""
+        self.engine_ = None
+        self.ahead_ = None
 
     def release(self) -> None:
         with write_transaction(self.db) as conn:

@@ -78,3 +78,17 @@ def test_a_worker_that_lost_the_lease_checkpoints_nothing(
     assert first._checkpoint(held, [], []) is None
     assert processed(engine) == done
     assert first.step().segments == 0
+
+
+@pytest.mark.db
+def test_the_chunk_read_ahead_carries_into_the_next_step(
+    engine: Engine, traffic: Traffic, ingest: Callable[[Traffic, int], None]
+) -> None:
+    ingest(traffic, 100)  # segments of 100 records: a step reads 6,400
+    worker = runner(engine, "a", lease=60.0)
+    worker.step()
+    # Reading goes on while the step checkpoints, into the next step.
+    assert worker.ahead_ is not None
+    while worker.step().segments:
+        pass
+    assert_same_cases_as_one_run(worker, engine, traffic)
