@@ -32,7 +32,7 @@ def test_idle_accounts_leave_the_state_within_a_day_of_the_horizon() -> None:
     engine = Engine(config=EngineConfig(retention_days=2.0, active_days=1.0))
     rows = hourly("busy", range(24 * 6), "198.51.100.7") + hourly("brief", range(3), "203.0.113.9")
     records = narrow(pl.from_dicts(sorted(rows, key=lambda r: r["ts_start"]), schema=RECORD_SCHEMA))
-    horizon_passed = []
+    brief_held = []
     for day in range(6):
         day_start = START + day * DAY
         engine.add(records.filter((pl.col("ts") >= day_start) & (pl.col("ts") < day_start + DAY)))
@@ -45,6 +45,6 @@ def test_idle_accounts_leave_the_state_within_a_day_of_the_horizon() -> None:
         assert ("brief" in accounts) == ("brief" in keys)
         if idle_days > 2.0 + 1.0 + 3 / 24:  # past the horizon, plus a day, plus a tick
             assert "brief" not in accounts
-        horizon_passed.append("brief" in accounts)
+        brief_held.append("brief" in accounts)
     # Held at first, gone by the end.
-    assert horizon_passed[0] and not horizon_passed[-1]
+    assert brief_held[0] and not brief_held[-1]
