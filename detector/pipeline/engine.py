@@ -23,7 +23,8 @@ from detector.clustering.coherence import prune
 from detector.clustering.identity import ClusterRegistry
 from detector.clustering.linkage import LINKING_KINDS, LinkageConfig, account_meta_keys, components
 from detector.features.capability import CAPABILITIES
-from detector.features.state import empty_accounts, empty_keys, merge_accounts, merge_keys
+from detector.features.key_state import KeyState, merge_keys
+from detector.features.state import empty_accounts, merge_accounts
 from detector.features.windows import (
     ACCOUNT_HASH,
     WindowAggregate,
@@ -130,7 +131,7 @@ class Engine:
     pending_: list[WindowAggregate] = field(default_factory=list)
     minutes_: list[tuple[int, pl.DataFrame]] = field(default_factory=list)
     accounts_: pl.DataFrame = field(default_factory=empty_accounts)
-    keys_: pl.DataFrame = field(default_factory=empty_keys)
+    keys_: KeyState = field(default_factory=KeyState)
     # Records per account and day, one frame per day: a tick regroups only the days
     # its windows fall on, and retention drops whole days.
     daily_: dict[int, pl.DataFrame] = field(default_factory=dict)
@@ -337,8 +338,7 @@ class Engine:
             self.accounts_ = self.accounts_.filter(pl.col("last_seen") >= horizon)
             # Matched on the account hash the key state carries: integers, not strings.
             # An idle account sharing a live one's hash would merely stay a while.
-            live = self.accounts_.select(ACCOUNT_HASH)
-            self.keys_ = self.keys_.join(live, on="_acct", how="semi")
+            self.keys_ = self.keys_.keep_accounts(self.accounts_.select(ACCOUNT_HASH))
 
     def _tick(self, end: float) -> list[CaseUpdate]:
         self.last_tick_end_ = end
@@ -350,7 +350,7 @@ class Engine:
         ids = active.select("account_id")
         meta = self.meta_.join(ids, on="account_id", how="semi")
         # Carried with their match hashes, which linkage and features group on.
-        state = self.keys_.select("account_id", "kind", "value", "records", "_acct", "_tie")
+        state = self.keys_.rows.select("account_id", "kind", "value", "records", "_acct", "_tie")
         live = active.select(ACCOUNT_HASH)["_acct"].implode()
         if active.height < self.accounts_.height:
             state = state.filter(pl.col("_acct").is_in(live))

@@ -9,7 +9,8 @@ from polars.testing import assert_frame_equal
 
 from detector.features.capability import content_flags_from_text
 from detector.features.frames import RECORD_SCHEMA, narrow, tool_schema_keys
-from detector.features.state import empty_accounts, empty_keys, merge_accounts, merge_keys
+from detector.features.key_state import KeyState, empty_keys, merge_keys
+from detector.features.state import empty_accounts, merge_accounts
 from detector.features.windows import KEY_KINDS, KEY_SETS, KIND, aggregate_window, with_key_hashes
 
 START = 1_767_225_600.0
@@ -168,7 +169,7 @@ def test_merge_keeps_top_k_per_kind_and_sums_across_windows() -> None:
     )
     first = aggregate_window(prompted(START, ["s1", "s1", "s1", "s2", "s3"]), start=START)
     second = aggregate_window(prompted(START + 3600, ["s2"]), start=START + 3600)
-    keys = merge_keys(empty_keys(), [first, second], top_k=2)
+    keys = merge_keys(KeyState(), [first, second], top_k=2).rows
     assert sorted(keys.filter(pl.col("kind") == "sys").select("value", "records").rows()) == [
         ("s1", 3),
         ("s2", 2),
@@ -194,12 +195,12 @@ def test_merge_breaks_ties_the_same_whatever_the_order_or_batching() -> None:
         for i in range(4)
     ]
 
-    def kept(state: pl.DataFrame) -> list[str]:
-        return sorted(state.filter(pl.col("kind") == "sys")["value"].to_list())
+    def kept(state: KeyState) -> list[str]:
+        return sorted(state.rows.filter(pl.col("kind") == "sys")["value"].to_list())
 
-    at_once = kept(merge_keys(empty_keys(), windows, top_k=3))
-    reversed_ = kept(merge_keys(empty_keys(), windows[::-1], top_k=3))
-    state = empty_keys()
+    at_once = kept(merge_keys(KeyState(), windows, top_k=3))
+    reversed_ = kept(merge_keys(KeyState(), windows[::-1], top_k=3))
+    state = KeyState()
     for window in windows:
         state = merge_keys(state, [window], top_k=3)
     assert len(at_once) == 3
@@ -216,14 +217,14 @@ def test_merge_gives_the_same_state_at_once_or_window_by_window() -> None:
     ]
     # No (account, kind) holds more than ten values: nothing is evicted, so both ways
     # are exact sums, and must agree row for row, hash columns included.
-    at_once = merge_keys(empty_keys(), windows, top_k=10)
-    state = empty_keys()
+    at_once = merge_keys(KeyState(), windows, top_k=10).rows
+    state = KeyState()
     for window in windows:
         state = merge_keys(state, [window], top_k=10)
     order = ["account_id", "kind", "value"]
-    assert_frame_equal(at_once.sort(order), state.sort(order))
+    assert_frame_equal(at_once.sort(order), state.rows.sort(order))
     assert at_once.columns == empty_keys().columns
-    assert sorted(state.filter(pl.col("kind") == "sys").select("value", "records").rows()) == [
+    assert sorted(state.rows.filter(pl.col("kind") == "sys").select("value", "records").rows()) == [
         ("s0", 3),
         ("s1", 3),
         ("s2", 2),
@@ -260,13 +261,14 @@ def test_key_state_hashes_match_its_strings() -> None:
         )
         for i in range(3)
     ]
-    state = empty_keys()
+    state = KeyState()
     for window in windows:
         state = merge_keys(state, [window], top_k=3)
+    rows = state.rows
     hashes = ["_acct", "_tie", "_group", "_key"]
-    rehashed = with_key_hashes(state.drop(hashes)).select(state.columns)
-    assert state.height > 0
-    assert_frame_equal(state, rehashed)
+    rehashed = with_key_hashes(rows.drop(hashes)).select(rows.columns)
+    assert rows.height > 0
+    assert_frame_equal(rows, rehashed)
 
 
 def test_tool_capabilities_match_any_one_tool_name() -> None:

@@ -25,7 +25,7 @@ def hourly(account: str, hours: range, ip: str) -> list[dict[str, object]]:
 
 
 def held(engine: Engine) -> tuple[set[str], set[str]]:
-    return set(engine.accounts_["account_id"]), set(engine.keys_["account_id"])
+    return set(engine.accounts_["account_id"]), set(engine.keys_.rows["account_id"])
 
 
 def test_idle_accounts_leave_the_state_within_a_day_of_the_horizon() -> None:
