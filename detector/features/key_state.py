@@ -177,6 +177,8 @@ def merge_keys(state: KeyState, windows: list[WindowAggregate], *, top_k: int) -
     if kept.n_chunks() > _MAX_CHUNKS:
         kept = kept.rechunk()
     floors = pl.concat([state.floors.filter(~pl.col("_group").is_in(groups)), _kth(merged, top_k)])
+    if floors.n_chunks() > _MAX_CHUNKS:
+        floors = floors.rechunk()
     return KeyState(kept, floors)
 
 

@@ -83,6 +83,18 @@ def test_merge_matches_regrouping_everything_at_every_tick(top_k: int, seed: int
     assert state.floors.height > 0
 
 
+def test_merge_leaves_the_state_it_was_given_as_it_was() -> None:
+    # An earlier tick's frames are held for its cases' evidence while later ticks
+    # merge: raising counts in place must not reach into them.
+    windows = random_windows(random.Random(5), 12)
+    state = merge_keys(KeyState(), windows[:6], top_k=2)
+    # Copied out as Python values: a clone would share the buffers it checks.
+    before = state.rows.rows(), state.floors.rows()
+    merged = merge_keys(state, windows[6:], top_k=2)
+    assert merged.rows.rows() != before[0]
+    assert (state.rows.rows(), state.floors.rows()) == before
+
+
 def test_a_new_value_enters_only_above_the_floor() -> None:
     first = window(START, {("a", "sys", "s1"): 5, ("a", "sys", "s2"): 4})
     state = merge_keys(KeyState(), [first], top_k=2)
