@@ -175,36 +175,31 @@ def merge_keys(state: KeyState, windows: list[WindowAggregate], *, top_k: int) -
     # them does: under 1 MB a tick at day 28 of the full scenario, levelling off at a
     # few times the live strings in long synthetic runs, and copied afresh whenever
     # idle accounts leave (``KeyState.keep_accounts``).
-    heads = _own_strings(_heads(merged, top_k)).select(rows.columns)
+    rank = _rank_in_group(merged)
+    heads = _own_strings(merged.filter(rank < top_k)).select(rows.columns)
     kept = pl.concat([rows.filter(~ranked), heads])
     if kept.n_chunks() > _MAX_CHUNKS:
         kept = kept.rechunk()
-    floors = pl.concat([state.floors.filter(~pl.col("_group").is_in(groups)), _kth(merged, top_k)])
+    fresh_floors = _as_floors(merged.filter(rank == top_k - 1))
+    floors = pl.concat([state.floors.filter(~pl.col("_group").is_in(groups)), fresh_floors])
     if floors.n_chunks() > _MAX_CHUNKS:
         floors = floors.rechunk()
     return KeyState(kept, floors)
 
 
-def _positions(frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
-    """Each row's position in ``frame`` (sorted by ``_group``) and the position of
-    its group's first row: a scan, where a window function would hash every row."""
+def _rank_in_group(frame: pl.DataFrame) -> pl.Series:
+    """Each row's rank within its group of ``frame`` (ranked, so sorted by
+    ``_group``), from 0: a scan, where a window function would hash every row."""
     runs = frame["_group"]
     starts = (runs != runs.shift(1)).fill_null(value=True)
     position = pl.int_range(0, len(frame), eager=True)
     first = position.filter(starts).gather(starts.cast(pl.UInt32).cum_sum() - 1)
-    return position, first
+    return position - first
 
 
-def _heads(frame: pl.DataFrame, n: int) -> pl.DataFrame:
-    """The first ``n`` rows of each group of ``frame``, which is ranked."""
-    position, first = _positions(frame)
-    return frame.filter(position - first < n)
-
-
-def _kth(frame: pl.DataFrame, n: int) -> pl.DataFrame:
-    """The floor of each group of ``frame`` (ranked) that holds ``n`` rows or more."""
-    position, first = _positions(frame)
-    return frame.filter(position - first == n - 1).select(
+def _as_floors(rows: pl.DataFrame) -> pl.DataFrame:
+    """``rows``, each the ``top_k``-th of its group, as floors."""
+    return rows.select(
         "_group",
         "_acct",
         pl.col("records").alias("floor_records"),
