@@ -89,6 +89,11 @@ class EngineConfig:
 # thread merges, clusters and scores. Each aggregate is a function of its window's
 # records alone, so the order of work changes no result.
 _AGGREGATOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="window-aggregate")
+# A tick's clustering, scoring and case updates run on another thread, in tick order,
+# while this one merges the next windows into the state: they read the state as it
+# was at their tick (``TickView``), and only they touch the registry, the scorer and
+# the cases, so the overlap changes no result either.
+_ANALYSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tick-analysis")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,22 @@ class Closing:
     frame: pl.DataFrame
     firsts: list[tuple[str, float]]
     aggregate: Future[WindowAggregate]
+
+
+@dataclass(frozen=True, slots=True)
+class TickView:
+    """The state a tick is analysed from, as it was when its windows were merged.
+    Polars frames are never changed in place, so holding them is holding that state;
+    the containers the merging thread changes are copied."""
+
+    end: float
+    accounts: pl.DataFrame
+    keys: pl.DataFrame
+    meta: pl.DataFrame
+    meta_keys: pl.DataFrame
+    minutes: list[tuple[int, pl.DataFrame]]
+    daily: pl.DataFrame
+    releases: dict[str, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +168,19 @@ class Engine:
         default_factory=lambda: signup_keys(pl.DataFrame(schema=META_SCHEMA))
     )
     unsettled_: Unsettled | None = None
+    # Ticks being analysed (``_ANALYSER``), oldest first; never pickled.
+    inflight_: list[Future[list[CaseUpdate]]] = field(default_factory=list)
+
+    def __getstate__(self) -> dict[str, Any]:
+        if self.inflight_:
+            raise RuntimeError("ticks are still being analysed: settle() before pickling")
+        state = self.__dict__.copy()
+        del state["inflight_"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.inflight_ = []
 
     # -- input ---------------------------------------------------------------------
 
@@ -190,19 +224,34 @@ class Engine:
         """Close every window the watermark has passed (with ``flush``, every window
         up to the latest event seen) and run the ticks that fall due; then settle."""
         updates = [update for step in self.closing(flush=flush) for update in step]
-        self.settle()
-        return updates
+        return updates + self.settle()
 
-    def settle(self) -> None:
-        """Gather the evidence of every case's latest update returned so far.
+    def settle(self) -> list[CaseUpdate]:
+        """Wait for the ticks still being analysed, return their updates, and gather
+        the evidence of every case's latest update returned so far.
 
         A case is updated at every tick while its cluster holds, and only its latest
         update is written, so the evidence of an update (shared infrastructure and
         timeline: joins over the whole key state) is gathered when the next tick
         shows that no later update replaces it, or here. Call this before writing
-        updates that ``closing`` returned.
+        updates that ``closing`` returned, and before pickling the engine.
         """
+        updates = self.collect()
         self._settle(superseded=frozenset())
+        return updates
+
+    def collect(self) -> list[CaseUpdate]:
+        """Wait for the ticks still being analysed and return their updates, their
+        evidence not yet gathered (``settle`` gathers it)."""
+        return self._finished(wait=True)
+
+    def _finished(self, *, wait: bool = False) -> list[CaseUpdate]:
+        """The updates of the ticks analysed so far, oldest first (with ``wait``, of
+        every tick submitted), in tick order whichever way they are collected."""
+        updates: list[CaseUpdate] = []
+        while self.inflight_ and (wait or self.inflight_[0].done()):
+            updates += self.inflight_.pop(0).result()
+        return updates
 
     def _settle(self, *, superseded: frozenset[str]) -> None:
         pending, self.unsettled_ = self.unsettled_, None
@@ -220,10 +269,11 @@ class Engine:
             update.settled = True
 
     def closing(self, *, flush: bool = False) -> Iterator[list[CaseUpdate]]:
-        """``advance`` one step at a time: yields the case updates of each closed
-        window (with the tick it completed, if any), so a caller can time each window.
-        With ``flush``, a last step runs the tick of a partial tick span. The caller
-        settles (``settle``) before it writes what was yielded."""
+        """``advance`` one step at a time: closes one window a step, so a caller can
+        time each, and yields the updates of the ticks analysed by then. With
+        ``flush``, a last step runs the tick of a partial tick span. Ticks are
+        analysed on another thread: ``settle`` returns the updates of those still
+        being analysed, and the caller settles before it writes what was yielded."""
         if self.max_event is None:
             return
         width = self.config.window_seconds
@@ -232,8 +282,8 @@ class Engine:
         ahead = self._aggregate([w for w in sorted(self.open_) if (w + 1) * width <= limit])
         try:
             while ahead:
-                closed = self._close(ahead.pop(0))
-                yield closed
+                self._close(ahead.pop(0))
+                yield self._finished()
         finally:
             # Left part way (the caller stopped, or a tick failed): the windows not
             # closed go back as they were, to be closed again.
@@ -241,7 +291,8 @@ class Engine:
                 window.aggregate.cancel()
                 self.open_[window.index] = [window.frame]
         if flush and self.closed_until is not None and self.closed_until != self.last_tick_end_:
-            yield self._tick(self.closed_until)
+            self._tick(self.closed_until)
+            yield self._finished()
 
     def released_models(self) -> dict[str, float]:
         """Models first seen after the stream settled (the first ``new_model_days``),
@@ -282,7 +333,7 @@ class Engine:
             taken.append(Closing(w, frame, firsts, aggregate))
         return taken
 
-    def _close(self, window: Closing) -> list[CaseUpdate]:
+    def _close(self, window: Closing) -> None:
         w = window.index
         width = self.config.window_seconds
         start = float(w * width)
@@ -301,8 +352,7 @@ class Engine:
             self.last_tick_ = tick
         if tick > self.last_tick_:
             self.last_tick_ = tick
-            return self._tick(start + width)
-        return []
+            self._tick(start + width)
 
     # -- a tick: merge, cluster, score, cases -------------------------------------------
 
@@ -340,22 +390,42 @@ class Engine:
             # An idle account sharing a live one's hash would merely stay a while.
             self.keys_ = self.keys_.keep_accounts(self.accounts_.select(ACCOUNT_HASH))
 
-    def _tick(self, end: float) -> list[CaseUpdate]:
+    def _tick(self, end: float) -> None:
+        """Merge the closed windows into the state, then hand the tick's analysis
+        (``_analyse``) to the analysing thread with a view of that state."""
         self.last_tick_end_ = end
         self._merge(end)
+        view = TickView(
+            end=end,
+            accounts=self.accounts_,
+            keys=self.keys_.rows,
+            meta=self.meta_,
+            meta_keys=self.meta_keys_,
+            minutes=list(self.minutes_),
+            daily=self._daily(),
+            releases=self.released_models(),
+        )
+        self.inflight_.append(_ANALYSER.submit(self._analyse, view))
+
+    def _analyse(self, view: TickView) -> list[CaseUpdate]:
+        """Cluster the active accounts, score the clusters, open and update cases.
+        Runs on the analysing thread, one tick after another: reads only ``view``
+        and the engine's configuration, and alone changes the registry, the scorer,
+        the cases and the unsettled updates."""
+        end = view.end
         config = self.config
-        active = self.accounts_.filter(pl.col("last_seen") >= end - config.active_days * DAY)
+        active = view.accounts.filter(pl.col("last_seen") >= end - config.active_days * DAY)
         if active.height < 2:
             return []
         ids = active.select("account_id")
-        meta = self.meta_.join(ids, on="account_id", how="semi")
+        meta = view.meta.join(ids, on="account_id", how="semi")
         # Carried with their match hashes, which linkage and features group on.
-        state = self.keys_.rows.select("account_id", "kind", "value", "records", "_acct", "_tie")
+        state = view.keys.select("account_id", "kind", "value", "records", "_acct", "_tie")
         live = active.select(ACCOUNT_HASH)["_acct"].implode()
-        if active.height < self.accounts_.height:
+        if active.height < view.accounts.height:
             state = state.filter(pl.col("_acct").is_in(live))
         # The metadata also lists accounts with no traffic: its keys are always filtered.
-        signed = self.meta_keys_.filter(pl.col("_acct").is_in(live))
+        signed = view.meta_keys.filter(pl.col("_acct").is_in(live))
         keys = pl.concat([state, signed])
         linking = keys.filter(pl.col("kind").is_in(LINKING_KINDS))
         found = prune(components(linking, active.height, config.linkage), keys)
@@ -368,8 +438,8 @@ class Engine:
             return []
         minutes = pl.concat(
             [
-                m.with_columns((pl.col("minute") + 60 * (w - self.minutes_[0][0])).alias("slot"))
-                for w, m in self.minutes_
+                m.with_columns((pl.col("minute") + 60 * (w - view.minutes[0][0])).alias("slot"))
+                for w, m in view.minutes
             ]
         ).select("account_id", pl.col("slot").cast(pl.Int64), pl.col("records").cast(pl.Int64))
         features = cluster_features(sized, active, keys, meta, minutes)
@@ -393,7 +463,7 @@ class Engine:
                 self.scorer.learn_one(row)
                 continue
             due.append((info, row, result))
-        return self._updates(due, members, end, keys, active)
+        return self._updates(due, members, view, keys, active)
 
     def _daily(self) -> pl.DataFrame:
         """Records per account and day, every day retained, in one frame."""
@@ -420,7 +490,7 @@ class Engine:
         self,
         due: list[tuple[CaseInfo, dict[str, Any], ClusterScore]],
         members: pl.DataFrame,
-        end: float,
+        view: TickView,
         keys: pl.DataFrame,
         active: pl.DataFrame,
     ) -> list[CaseUpdate]:
@@ -432,7 +502,7 @@ class Engine:
             return []
         self._settle(superseded=frozenset(info.case_id for info, _, _ in due))
         context = self._population_mix(active) | {
-            f"release_{model}": first for model, first in self.released_models().items()
+            f"release_{model}": first for model, first in view.releases.items()
         }
         wanted = [row["cluster_id"] for _, row, _ in due]
         current: dict[str, list[str]] = dict(
@@ -466,7 +536,7 @@ class Engine:
         # Accounts that left the running state keep the count they last had.
         by_case = {info.case_id: info for info, _, _ in due}
         for case_id, account, records in (
-            owners.join(self.accounts_.select("account_id", "records"), on="account_id")
+            owners.join(view.accounts.select("account_id", "records"), on="account_id")
             .select("case_id", "account_id", "records")
             .iter_rows()
         ):
@@ -481,7 +551,7 @@ class Engine:
                     case_id=info.case_id,
                     cluster_id=row["cluster_id"],
                     opened=opened[info.case_id],
-                    event_time=end,
+                    event_time=view.end,
                     opened_at=info.opened_at,
                     score=result.score,
                     peak_score=info.peak_score,
@@ -497,5 +567,5 @@ class Engine:
                     account_records={a: int(n) for a, n in records.items()},
                 )
             )
-        self.unsettled_ = Unsettled(updates, owners, keys, self._daily())
+        self.unsettled_ = Unsettled(updates, owners, keys, view.daily)
         return updates

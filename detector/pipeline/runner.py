@@ -227,7 +227,7 @@ class PipelineRunner:
                     break
             if flush:
                 updates += self._advance(engine, flush=True)
-            engine.settle()
+            updates += engine.settle()
             if marks or updates or flush:
                 written = self._checkpoint(engine, marks, updates)
                 if written is None:

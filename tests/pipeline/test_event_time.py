@@ -84,7 +84,7 @@ def test_evidence_deferred_to_the_latest_update_is_what_every_tick_would_give(
     every: list[CaseUpdate] = []
     for step in eager.closing(flush=True):
         every += step
-        eager.settle()
+        every += eager.settle()
     assert len(every) > 1 and all(u.settled for u in every)
 
     # Settled once: only each case's latest update gathers its evidence.

@@ -106,6 +106,8 @@ def test_updates_are_not_written_before_the_engine_settles(
     pipeline.set_meta(pl.from_dicts(traffic.accounts, schema=META_SCHEMA))
     pipeline.add(narrow(pl.from_dicts(traffic.records, schema=RECORD_SCHEMA)))
     updates = [u for step in pipeline.closing(flush=True) for u in step]
+    updates += pipeline.collect()
+    assert updates
     # Written now, the case would show no shared infrastructure and no timeline.
     with engine.begin() as conn, pytest.raises(ValueError, match="before the engine settled"):
         write_case_updates(conn, updates=updates)
