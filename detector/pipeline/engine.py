@@ -168,19 +168,22 @@ class Engine:
         default_factory=lambda: signup_keys(pl.DataFrame(schema=META_SCHEMA))
     )
     unsettled_: Unsettled | None = None
-    # Ticks being analysed (``_ANALYSER``), oldest first; never pickled.
+    # Ticks being analysed (``_ANALYSER``), oldest first, and the updates of those
+    # analysed but not yet handed out; never pickled.
     inflight_: list[Future[list[CaseUpdate]]] = field(default_factory=list)
+    ready_: list[CaseUpdate] = field(default_factory=list)
 
     def __getstate__(self) -> dict[str, Any]:
-        if self.inflight_:
+        if self.inflight_ or self.ready_:
             raise RuntimeError("ticks are still being analysed: settle() before pickling")
         state = self.__dict__.copy()
-        del state["inflight_"]
+        del state["inflight_"], state["ready_"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.inflight_ = []
+        self.ready_ = []
 
     # -- input ---------------------------------------------------------------------
 
@@ -247,11 +250,18 @@ class Engine:
 
     def _finished(self, *, wait: bool = False) -> list[CaseUpdate]:
         """The updates of the ticks analysed so far, oldest first (with ``wait``, of
-        every tick submitted), in tick order whichever way they are collected."""
-        updates: list[CaseUpdate] = []
-        while self.inflight_ and (wait or self.inflight_[0].done()):
-            updates += self.inflight_.pop(0).result()
-        return updates
+        every tick submitted): in tick order, whenever they are collected."""
+        self._reap(keep=0 if wait else None)
+        ready, self.ready_ = self.ready_, []
+        return ready
+
+    def _reap(self, *, keep: int | None = None) -> None:
+        """Move the updates of the ticks analysed so far to ``ready_``, oldest first;
+        with ``keep``, first wait until at most ``keep`` ticks are being analysed."""
+        while self.inflight_ and (
+            self.inflight_[0].done() or (keep is not None and len(self.inflight_) > keep)
+        ):
+            self.ready_ += self.inflight_.pop(0).result()
 
     def _settle(self, *, superseded: frozenset[str]) -> None:
         pending, self.unsettled_ = self.unsettled_, None
@@ -405,6 +415,9 @@ class Engine:
             daily=self._daily(),
             releases=self.released_models(),
         )
+        # One tick analysed at a time: were the analysis slower than merging, views
+        # would pile up, each holding a whole key state.
+        self._reap(keep=0)
         self.inflight_.append(_ANALYSER.submit(self._analyse, view))
 
     def _analyse(self, view: TickView) -> list[CaseUpdate]:
