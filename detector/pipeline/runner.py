@@ -195,45 +195,55 @@ class PipelineRunner:
                 return RunStats()
             if not self._lease().held:
                 return RunStats()
-            engine = self._restore()
-            self._refresh_meta(engine)
-            self._learn_decisions(engine)
-            stats = RunStats()
-            marks: list[tuple[int, int, int]] = []
-            updates: list[CaseUpdate] = []
-            started = time.monotonic()
-            # The next chunk is read and parsed on a second thread while the engine
-            # works on this one: polars and zstd release the GIL, so the two overlap.
-            # The read started last in a step is carried into the next, so that
-            # reading goes on while this step checkpoints.
-            ahead, self.ahead_ = self.ahead_, None
-            if ahead is None:
-                ahead = _READER.submit(self._load, 0)
-            while True:
-                chunk = ahead.result()
-                if chunk is None:
-                    break
-                if not self._keep_lease():
-                    return self._handed_over()
-                ahead = _READER.submit(self._load, chunk.last_id)
-                late_by_segment = self._feed(engine, chunk)
-                marks += [(s, n, late_by_segment.get(s, 0)) for s, n in chunk.segments]
-                stats.segments += len(chunk.segments)
-                stats.records += len(chunk.records)
-                stats.late += sum(late_by_segment.values())
-                updates += self._advance(engine)
-                if time.monotonic() - started >= self.checkpoint_seconds:
-                    self.ahead_ = ahead
-                    break
-            if flush:
-                updates += self._advance(engine, flush=True)
-            updates += engine.settle()
-            if marks or updates or flush:
-                written = self._checkpoint(engine, marks, updates)
-                if written is None:
-                    return self._handed_over()
-                stats.cases_written = written
-            return stats
+            try:
+                return self._step(flush=flush)
+            except BaseException:
+                # The engine may have taken in records that no checkpoint covers:
+                # kept, they would be taken in again when the step is retried.
+                self._forget()
+                raise
+
+    def _step(self, *, flush: bool) -> RunStats:
+        """The step's work, under the lease: read, advance, checkpoint."""
+        engine = self._restore()
+        self._refresh_meta(engine)
+        self._learn_decisions(engine)
+        stats = RunStats()
+        marks: list[tuple[int, int, int]] = []
+        updates: list[CaseUpdate] = []
+        started = time.monotonic()
+        # The next chunk is read and parsed on a second thread while the engine
+        # works on this one: polars and zstd release the GIL, so the two overlap.
+        # The read started last in a step is carried into the next, so that
+        # reading goes on while this step checkpoints.
+        ahead, self.ahead_ = self.ahead_, None
+        if ahead is None:
+            ahead = _READER.submit(self._load, 0)
+        while True:
+            chunk = ahead.result()
+            if chunk is None:
+                break
+            if not self._keep_lease():
+                return self._handed_over()
+            ahead = _READER.submit(self._load, chunk.last_id)
+            late_by_segment = self._feed(engine, chunk)
+            marks += [(s, n, late_by_segment.get(s, 0)) for s, n in chunk.segments]
+            stats.segments += len(chunk.segments)
+            stats.records += len(chunk.records)
+            stats.late += sum(late_by_segment.values())
+            updates += self._advance(engine)
+            if time.monotonic() - started >= self.checkpoint_seconds:
+                self.ahead_ = ahead
+                break
+        if flush:
+            updates += self._advance(engine, flush=True)
+        updates += engine.settle()
+        if marks or updates or flush:
+            written = self._checkpoint(engine, marks, updates)
+            if written is None:
+                return self._handed_over()
+            stats.cases_written = written
+        return stats
 
     def _advance(self, engine: Engine, *, flush: bool = False) -> list[CaseUpdate]:
         """``engine.advance``, timing each closed window for the window-time histogram."""

@@ -1,0 +1,46 @@
+"""A step that fails part way leaves nothing half done behind: the worker resumes from
+its last checkpoint, so the records it took in before the failure are not counted
+twice when the step is tried again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import zstandard
+from sqlalchemy import Engine, text
+
+from detector.pipeline.runner import PipelineRunner
+from tests.pipeline.test_restart import expected_cases, processed, stored_cases
+from tests.pipeline.traffic import Traffic
+
+
+@pytest.mark.db
+def test_a_step_that_failed_reading_is_retried_to_the_same_cases(
+    engine: Engine, traffic: Traffic, ingest: Callable[[Traffic, int], None]
+) -> None:
+    ingest(traffic, 100)  # segments of 100 records; a chunk is the first 64 of them
+    with engine.connect() as conn:
+        victim, payload = conn.execute(
+            text("SELECT id, payload FROM segments ORDER BY id LIMIT 1 OFFSET 70")
+        ).one()
+    with engine.begin() as conn:  # a payload that cannot be read, for now
+        conn.execute(
+            text("UPDATE segments SET payload = :p WHERE id = :id"),
+            {"p": b"\x28\xb5\x2f\xfd" + bytes(16), "id": victim},
+        )
+    # One step takes in every chunk there is: the first, then fails on the second.
+    worker = PipelineRunner(db=engine, chunk_records=2000, checkpoint_seconds=3600.0)
+    with pytest.raises((zstandard.ZstdError, ValueError)):
+        worker.step()
+    assert processed(engine) == 0, "nothing was checkpointed"
+    with engine.begin() as conn:  # the store can be read again
+        conn.execute(
+            text("UPDATE segments SET payload = :p WHERE id = :id"), {"p": payload, "id": victim}
+        )
+    while worker.step().segments:
+        pass
+    stats = worker.step(flush=True)
+    assert stats.late == 0
+    assert processed(engine) == len(traffic.records)
+    assert stored_cases(engine) == expected_cases(traffic)
