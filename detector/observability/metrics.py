@@ -44,7 +44,8 @@ HTTP_SECONDS = Histogram(
 )
 WINDOW_SECONDS = Histogram(
     "detector_pipeline_window_seconds",
-    "Wall-clock time to process one closed event-time window (features to cases).",
+    "Wall-clock time to close one event-time window: its aggregate, the merge of a "
+    "tick's windows, and waiting for the previous tick's analysis to finish.",
     registry=REGISTRY,
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
 )

@@ -172,18 +172,29 @@ class Engine:
     # analysed but not yet handed out; never pickled.
     inflight_: list[Future[list[CaseUpdate]]] = field(default_factory=list)
     ready_: list[CaseUpdate] = field(default_factory=list)
+    # A tick whose analysis raised leaves the registry, scorer and cases half
+    # updated: the engine refuses all further work, to be restored from a checkpoint.
+    failed_: BaseException | None = None
 
     def __getstate__(self) -> dict[str, Any]:
+        self._check_failed()
         if self.inflight_ or self.ready_:
             raise RuntimeError("ticks are still being analysed: settle() before pickling")
         state = self.__dict__.copy()
-        del state["inflight_"], state["ready_"]
+        del state["inflight_"], state["ready_"], state["failed_"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.inflight_ = []
         self.ready_ = []
+        self.failed_ = None
+
+    def _check_failed(self) -> None:
+        if self.failed_ is not None:
+            raise RuntimeError(
+                "a tick's analysis failed: restore the engine from a checkpoint"
+            ) from self.failed_
 
     # -- input ---------------------------------------------------------------------
 
@@ -258,10 +269,15 @@ class Engine:
     def _reap(self, *, keep: int | None = None) -> None:
         """Move the updates of the ticks analysed so far to ``ready_``, oldest first;
         with ``keep``, first wait until at most ``keep`` ticks are being analysed."""
+        self._check_failed()
         while self.inflight_ and (
             self.inflight_[0].done() or (keep is not None and len(self.inflight_) > keep)
         ):
-            self.ready_ += self.inflight_.pop(0).result()
+            try:
+                self.ready_ += self.inflight_.pop(0).result()
+            except BaseException as error:
+                self.failed_ = error
+                raise
 
     def _settle(self, *, superseded: frozenset[str]) -> None:
         pending, self.unsettled_ = self.unsettled_, None
@@ -403,6 +419,7 @@ class Engine:
     def _tick(self, end: float) -> None:
         """Merge the closed windows into the state, then hand the tick's analysis
         (``_analyse``) to the analysing thread with a view of that state."""
+        self._check_failed()
         self.last_tick_end_ = end
         self._merge(end)
         view = TickView(

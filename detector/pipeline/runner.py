@@ -120,6 +120,8 @@ class PipelineRunner:
         else:
             scorer = ClusterScorer(threshold=self.config.threshold)
             self.engine_ = Engine(config=self.config, scorer=scorer)
+            # A fresh scorer has learned no decision yet: it learns them all again.
+            self.decisions_seen_ = 0
         return self.engine_
 
     def _refresh_meta(self, engine: Engine) -> None:
@@ -330,9 +332,11 @@ class PipelineRunner:
         return RunStats()
 
     def _forget(self) -> None:
-        """Drop the state in memory, and the chunk read ahead for it."""
+        """Drop the state in memory, the chunk read ahead for it, and what it was
+        told of the accounts: the state restored next needs the metadata again."""
         self.engine_ = None
         self.ahead_ = None
+        self.meta_key_ = None
 
     def release(self) -> None:
         with write_transaction(self.db) as conn:
