@@ -11,10 +11,11 @@
    score is the highest score of a case holding it (0 if none); its baseline score
    is the mean score of its records.
 
-Usage: ``python -m benchmarks.pipeline --scenario DIR`` (a ``synth generate`` output).
-Loading the full scenario takes longer than processing it: with ``--keep-store FILE``
-the loaded SQLite store is kept there, and a later run with the same option copies it
-instead of loading again.
+Usage: ``python -m benchmarks.pipeline [--scenario DIR]``: a ``synth generate`` output,
+or without it the full scenario (``--scale``, 1.0 by default) generated into a
+temporary directory first. Loading the full scenario takes longer than processing it:
+with ``--keep-store FILE`` the loaded SQLite store is kept there, and a later run with
+the same option copies it instead of loading again.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ from detector.store.db import make_engine
 from detector.store.event_log import totals
 from detector.store.migrate import upgrade
 from detector.store.pipeline_models import CaseAccountRow, CaseRow
+from synth.generate import generate
+from synth.scenario import Scenario
 
 
 def rss_mb() -> float:
@@ -118,7 +121,10 @@ def auc(truth: pl.DataFrame, scores: dict[str, float]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenario", type=Path, required=True)
+    parser.add_argument(
+        "--scenario", type=Path, default=None, help="default: generate one at --scale"
+    )
+    parser.add_argument("--scale", type=float, default=1.0, help="of a generated scenario")
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
     parser.add_argument("--batch", type=int, default=5000, help="records per ingest batch")
     parser.add_argument("--baseline-records", type=int, default=200_000)
@@ -132,6 +138,13 @@ def main() -> None:
     args = parser.parse_args()
     # The store of the full scenario takes gigabytes: it goes when the run ends.
     with tempfile.TemporaryDirectory(prefix="pipeline-bench-") as tmp:
+        if args.scenario is None:
+            args.scenario = Path(tmp) / "scenario"
+            summary = generate(Scenario(scale=args.scale), args.scenario)
+            print(
+                f"generated {summary.records:,} records, {summary.accounts:,} accounts "
+                f"in {summary.seconds:.1f} s -> {args.scenario}"
+            )
         run(args, Path(tmp))
 
 
