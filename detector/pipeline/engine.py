@@ -257,12 +257,12 @@ class Engine:
     def collect(self) -> list[CaseUpdate]:
         """Wait for the ticks still being analysed and return their updates, their
         evidence not yet gathered (``settle`` gathers it)."""
-        return self._finished(wait=True)
+        return self._finished(keep=0)
 
-    def _finished(self, *, wait: bool = False) -> list[CaseUpdate]:
-        """The updates of the ticks analysed so far, oldest first (with ``wait``, of
-        every tick submitted): in tick order, whenever they are collected."""
-        self._reap(keep=0 if wait else None)
+    def _finished(self, *, keep: int | None = None) -> list[CaseUpdate]:
+        """The updates of the ticks analysed so far (``_reap``), handed out: in tick
+        order, whenever they are collected."""
+        self._reap(keep=keep)
         ready, self.ready_ = self.ready_, []
         return ready
 

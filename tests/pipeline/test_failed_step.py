@@ -5,14 +5,14 @@ sign-up metadata again."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import pytest
 import zstandard
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
 from detector.pipeline.runner import PipelineRunner
+from detector.store.pipeline_models import CaseRow
 from tests.pipeline.test_restart import expected_cases, processed, stored_cases
 from tests.pipeline.traffic import Traffic
 
@@ -20,16 +20,12 @@ from tests.pipeline.traffic import Traffic
 def evidence(engine: Engine) -> dict[str, tuple[object, ...]]:
     """What a reviewer reads of each stored case: reasons, signatures, shared payment."""
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT case_id, reasons, signatures, shared FROM cases")).all()
+        rows = conn.execute(
+            select(CaseRow.case_id, CaseRow.reasons, CaseRow.signatures, CaseRow.shared)
+        ).all()
     return {
-        case_id: (
-            reasons,
-            signatures,
-            sorted(item["value"] for item in shared.get("payment", [])),
-        )
-        for case_id, reasons, signatures, shared in (
-            (r[0], *(json.loads(v) if isinstance(v, str) else v for v in r[1:])) for r in rows
-        )
+        case_id: (reasons, signatures, sorted(p["value"] for p in shared.get("payment", [])))
+        for case_id, reasons, signatures, shared in rows
     }
 
 

@@ -65,7 +65,7 @@ def test_campaigns_become_cases_and_lookalikes_do_not(scenario: Path, settings: 
     )
     rows = [(cid, a) for cid, accounts in members.items() for a in accounts]
     labelled = pl.DataFrame(rows, schema=["case_id", "account_id"], orient="row").join(
-        truth, on="account_id", how="left"
+        truth, on="account_id"
     )
     majority = dict(
         labelled.group_by("case_id").agg(pl.col("label").mode().sort().first()).iter_rows()
