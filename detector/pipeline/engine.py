@@ -196,6 +196,21 @@ class Engine:
                 "a tick's analysis failed: restore the engine from a checkpoint"
             ) from self.failed_
 
+    # -- case identity -------------------------------------------------------------
+
+    def adopt_cases(self, known: list[CaseInfo], *, next_number: int) -> None:
+        """Take the cases the store already holds, so that a cluster over the
+        threshold continues the one it overlaps (``continued_case``) instead of
+        opening another, and number new cases from ``next_number`` on, never below
+        what this state numbered. Case ids belong to the store: a rebuilt state
+        adopts them before it replays the event log, and a restored one is told
+        the next free number, so no id is ever handed out twice."""
+        for info in known:
+            # Keyed apart from every cluster id: these cases are continued by
+            # overlap, and a cluster that continues one is keyed by its own id.
+            self.cases_.setdefault(f"stored:{info.case_id}", info)
+        self.next_case_ = max(self.next_case_, next_number)
+
     # -- input ---------------------------------------------------------------------
 
     def set_meta(self, meta: pl.DataFrame) -> None:

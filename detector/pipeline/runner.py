@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import os
 import pickle
 import socket
@@ -24,9 +25,10 @@ from sqlalchemy import func, select
 
 from detector.features.frames import narrow, read_records
 from detector.observability.metrics import observe_window
-from detector.pipeline.cases import CaseUpdate
+from detector.pipeline.cases import CaseInfo, CaseUpdate
 from detector.pipeline.engine import META_SCHEMA, Engine, EngineConfig
 from detector.scoring.scorer import ClusterScorer
+from detector.store import case_identity as identity
 from detector.store import cases as store
 from detector.store.db import write_transaction
 from detector.store.event_log import decode_into, totals
@@ -40,6 +42,8 @@ STATE_VERSION = 7
 
 # Chunks are read and parsed on this thread, ahead of the engine (``PipelineRunner``
 # reads one chunk at a time: its segments are decompressed into the runner's buffer).
+# Segments fetched from the store in one query while a chunk is read.
+_FETCH_SEGMENTS = 64
 _READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline-read")
 
 
@@ -114,15 +118,63 @@ class PipelineRunner:
             return self.engine_
         with self.db.connect() as conn:
             stored = store.load_state(conn)
-        if stored is not None and stored.state is not None and stored.version == STATE_VERSION:
-            self.engine_ = decode_state(stored.state)
-            self.decisions_seen_ = stored.decisions_seen
+            next_number = identity.next_case_number(conn)
+        engine = self._decode(stored)
+        if engine is None:
+            engine = self._rebuild()
         else:
-            scorer = ClusterScorer(threshold=self.config.threshold)
-            self.engine_ = Engine(config=self.config, scorer=scorer)
-            # A fresh scorer has learned no decision yet: it learns them all again.
-            self.decisions_seen_ = 0
-        return self.engine_
+            self.decisions_seen_ = stored.decisions_seen if stored else 0
+            # The store is the authority on which ids are taken.
+            engine.adopt_cases([], next_number=next_number)
+        self.engine_ = engine
+        return engine
+
+    def _decode(self, stored: store.StoredState | None) -> Engine | None:
+        """The checkpointed engine, or None where there is none this code can read."""
+        if stored is None or stored.state is None:
+            return None
+        if stored.version != STATE_VERSION:
+            log.warning(
+                "pipeline state of version %s, this code writes %s: rebuilding it from "
+                "the event log",
+                stored.version,
+                STATE_VERSION,
+            )
+            return None
+        try:
+            return decode_state(stored.state)
+        except Exception:
+            log.warning(
+                "pipeline state unreadable: rebuilding it from the event log", exc_info=True
+            )
+            return None
+
+    def _rebuild(self) -> Engine:
+        """A fresh engine that continues the store's cases, with the whole event log
+        marked for replay and every decision to be learned again: history is taken
+        in again, never skipped, and no case id is numbered afresh."""
+        scorer = ClusterScorer(threshold=self.config.threshold)
+        engine = Engine(config=self.config, scorer=scorer)
+        with write_transaction(self.db) as conn:
+            known = identity.known_cases(conn)
+            next_number = identity.next_case_number(conn)
+            replayed = identity.replay_from_start(conn)
+        if replayed:
+            log.warning("replaying %d segments into a rebuilt pipeline state", replayed)
+        engine.adopt_cases(
+            [
+                CaseInfo(
+                    case_id=case.case_id,
+                    opened_at=case.opened_at,
+                    peak_score=case.peak_score,
+                    accounts=set(case.accounts),
+                )
+                for case in known
+            ],
+            next_number=next_number,
+        )
+        self.decisions_seen_ = 0
+        return engine
 
     def _refresh_meta(self, engine: Engine) -> None:
         with self.db.connect() as conn:
@@ -193,7 +245,9 @@ class PipelineRunner:
         Returns empty stats when another worker holds the lease.
         """
         with self.lock_:
-            if not flush and not self._has_work():
+            # A worker with no state in memory restores it first, even with nothing
+            # new to read: a state it cannot restore is rebuilt by replaying the log.
+            if not flush and self.engine_ is not None and not self._has_work():
                 return RunStats()
             if not self._lease().held:
                 return RunStats()
@@ -260,16 +314,27 @@ class PipelineRunner:
             updates += step
 
     def _read_chunk(self, after: int) -> list[tuple[int, int, bytes]]:
+        """Unprocessed segments after ``after`` up to ``chunk_records`` records (at
+        least one segment, however large). Segments are fetched a few at a time, as
+        many as the ones seen so far suggest still fit, so that large segments do not
+        overshoot the limit by a whole fetch."""
         chunk: list[tuple[int, int, bytes]] = []
         total = 0
         with self.db.connect() as conn:
             while total < self.chunk_records:
                 last = chunk[-1][0] if chunk else after
-                rows = store.unprocessed_segments(conn, after_id=last, limit=64)
+                mean = total / len(chunk) if chunk else float(self.chunk_records)
+                fits = math.ceil((self.chunk_records - total) / max(1.0, mean))
+                rows = store.unprocessed_segments(
+                    conn, after_id=last, limit=max(1, min(_FETCH_SEGMENTS, fits))
+                )
                 if not rows:
                     break
-                chunk += rows
-                total += sum(n for _, n, _ in rows)
+                for row in rows:
+                    if chunk and total + row[1] > self.chunk_records:
+                        return chunk
+                    chunk.append(row)
+                    total += row[1]
         return chunk
 
     def _load(self, after: int) -> Chunk | None:
