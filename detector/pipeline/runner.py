@@ -16,6 +16,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from typing import Any
 
 import polars as pl
@@ -38,7 +39,7 @@ log = logging.getLogger("detector.pipeline")
 
 # Bumped when the pickled engine's layout changes: an old checkpoint is then rebuilt
 # from the event log instead of being unpickled into the wrong shape.
-STATE_VERSION = 7
+STATE_VERSION = 8
 
 # Chunks are read and parsed on this thread, ahead of the engine (``PipelineRunner``
 # reads one chunk at a time: its segments are decompressed into the runner's buffer).
@@ -47,8 +48,16 @@ _FETCH_SEGMENTS = 64
 _READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline-read")
 
 
+def library_versions() -> dict[str, str]:
+    """The versions of the libraries whose objects and hashes the state holds: polars
+    promises no stable hash across versions, and river's models pickle their own
+    layout. A state written under others is rebuilt, never read."""
+    return {name: version(name) for name in ("polars", "river", "numpy")}
+
+
 def encode_state(engine: Engine) -> bytes:
-    """The engine pickled and compressed, for the checkpoint.
+    """The engine pickled and compressed, for the checkpoint, with the library versions
+    it was written under.
 
     Pickled straight into the compressor, on both cores: a full scenario's state
     pickles to hundreds of megabytes, which as one byte string cost page faults and
@@ -57,14 +66,24 @@ def encode_state(engine: Engine) -> bytes:
     out = io.BytesIO()
     compressor = zstandard.ZstdCompressor(level=1, threads=-1)
     with compressor.stream_writer(out, closefd=False) as writer:
-        pickle.dump(engine, writer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((library_versions(), engine), writer, protocol=pickle.HIGHEST_PROTOCOL)
     return out.getvalue()
 
 
+class StaleState(Exception):
+    """A checkpoint written under other library versions than this process has."""
+
+
 def decode_state(blob: bytes) -> Engine:
-    """The engine of a checkpoint written by ``encode_state``."""
+    """The engine of a checkpoint written by ``encode_state``; ``StaleState`` when it
+    was written under other library versions."""
+    reader = zstandard.ZstdDecompressor().stream_reader(blob)
     # The blob is written only by this pipeline into its own database.
-    engine: Engine = pickle.load(zstandard.ZstdDecompressor().stream_reader(blob))  # noqa: S301
+    written, engine = pickle.load(reader)  # noqa: S301
+    if written != library_versions():
+        raise StaleState(f"state written under {written}, this process has {library_versions()}")
+    if not isinstance(engine, Engine):
+        raise StaleState(f"state holds a {type(engine).__name__}, not an Engine")
     return engine
 
 
