@@ -113,33 +113,50 @@ def parse_request(
 
 
 def _take_surrogate_spans(document: dict[str, Any]) -> list[RefusedSpan]:
-    """Remove every span holding a lone surrogate (in itself, its scope or its
-    resource) from ``document``, and describe each."""
+    """Remove every span holding a lone surrogate from ``document``, and describe each.
+
+    A resource's or a scope's strings belong to each of its spans: one there refuses
+    them all, and the resource or scope goes with them.
+    """
     refused: list[RefusedSpan] = []
-    for r, resource_spans in enumerate(_list(document, "resourceSpans", "resource_spans")):
-        around = storable.find_surrogate(
-            {f"resourceSpans[{r}].resource": resource_spans.get("resource")}
-        )
-        for s, scope_spans in enumerate(_list(resource_spans, "scopeSpans", "scope_spans")):
-            scope = around or storable.find_surrogate(
-                {f"resourceSpans[{r}].scopeSpans[{s}].scope": scope_spans.get("scope")}
+    resources = _list(document, "resourceSpans", "resource_spans")
+    for r, resource_spans in enumerate(resources):
+        where = f"resourceSpans[{r}]"
+        around = _surrogate_outside(resource_spans, where, ("scopeSpans", "scope_spans"))
+        scopes = _list(resource_spans, "scopeSpans", "scope_spans")
+        for s, scope_spans in enumerate(scopes):
+            found = around or _surrogate_outside(
+                scope_spans, f"{where}.scopeSpans[{s}]", ("spans",)
             )
             spans = _list(scope_spans, "spans", "spans")
             kept = []
             for span in spans:
-                found = scope or storable.find_surrogate(span)
-                if found is None:
+                problem = found or storable.find_surrogate(span)
+                if problem is None:
                     kept.append(span)
                     continue
                 # ascii(): an id may hold the surrogate too, and the answer must not.
                 trace, span_id = (
-                    ascii(span.get(key, span.get(_snake(key), "")))[1:33]
+                    ascii(span.get(key, span.get(_snake(key), "")))[1:-1][:32]
                     for key in ("traceId", "spanId")
                 )
-                refused.append(RefusedSpan(trace.strip("'"), span_id.strip("'"), found[1]))
-            if len(kept) < len(spans):
+                refused.append(RefusedSpan(trace, span_id, problem[1]))
+            if found:
+                scopes[s] = {}
+            elif len(kept) < len(spans):
                 scope_spans["spans"] = kept
+        if around:
+            resources[r] = {}
     return refused
+
+
+def _surrogate_outside(
+    parent: Any, where: str, children: tuple[str, ...]
+) -> tuple[str, str] | None:
+    if not isinstance(parent, dict):
+        return None
+    own = {f"{where}.{k}": v for k, v in parent.items() if k not in children}
+    return storable.find_surrogate(own)
 
 
 def _hex_ids_to_base64(document: dict[str, Any]) -> None:

@@ -35,7 +35,7 @@ RULE = "unstorable"
 
 # An escaped NUL or surrogate. A false match (``\\u0000``, an escaped backslash
 # before the letters) only costs the slow path, which looks at the decoded strings.
-_ESCAPED = re.compile(rb"\\u(?:0000|[dD][89abAB])")
+_ESCAPED = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 _SURROGATE_ESCAPED = re.compile(rb"\\u[dD][89a-fA-F]")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
