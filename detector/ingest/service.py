@@ -69,15 +69,16 @@ def validate_records(
         choices=_CHOICES,
     )
     horizon = _horizon(limits, received_at)
-    # Only a body that may hold a NUL has its records' strings looked at.
-    checked = storable.may_hold(raw)
 
     def normalise(record: Record) -> None:
-        if checked:
-            check_storable(record)
         normalise_record(record, fingerprint_key, keep_prompt_text, horizon)
 
-    return apply(decoded, normalise)
+    def check_and_normalise(record: Record) -> None:
+        check_storable(record)
+        normalise_record(record, fingerprint_key, keep_prompt_text, horizon)
+
+    # Only a body that may hold a NUL has its records' strings looked at.
+    return apply(decoded, check_and_normalise if storable.may_hold(raw) else normalise)
 
 
 def validate_accounts(

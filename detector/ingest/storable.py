@@ -43,7 +43,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def may_hold(raw: bytes) -> bool:
     """Whether the JSON ``raw`` may hold a NUL or a surrogate in some string."""
-    return _ESCAPED.search(raw) is not None
+    # Most batches hold no backslash at all, which memchr finds out ten times
+    # faster than the expression can.
+    return b"\\" in raw and _ESCAPED.search(raw) is not None
 
 
 def unstorable(text: str, chars: re.Pattern[str] = _UNSTORABLE) -> str | None:
