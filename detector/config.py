@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     max_list_items: int = Field(default=256, ge=1)
     max_attributes: int = Field(default=64, ge=0)
     max_attribute_chars: int = Field(default=1024, ge=1)
+    # Event times (ts_start, ts_end, created_at) later than this after a batch is
+    # received are refused: one record dated years ahead would move the watermark.
+    max_future_skew_seconds: float = Field(default=3600, ge=0)
 
     # Keyed hashing of prompt text into fingerprints (CONTRACT §1). Senders who
     # hash on their side use the same key.

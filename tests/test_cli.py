@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import subprocess
 import sys
@@ -189,3 +190,23 @@ def test_the_cli_and_the_api_share_one_store(
     engine = make_engine(migrated_url)
     assert len(stored_records(engine)) == 4
     engine.dispose()
+
+
+def test_ingest_refuses_unstorable_characters_record_by_record(
+    tmp_path: Path, migrated_url: str, engine: Engine, record_factory: RecordFactory
+) -> None:
+    items = record_factory.records(4)
+    items[1]["account_id"] = "acct\ud800"  # written escaped by the standard library
+    items[2]["tool_names"] = ["bash", "\x00"]
+    document = tmp_path / "poisoned.json"
+    document.write_text(json.dumps(items, indent=2))
+    lines = tmp_path / "poisoned.ndjson"
+    lines.write_text("\n".join(json.dumps(item) for item in reversed(items)))
+    run = detector(tmp_path, migrated_url, "ingest", str(document), str(lines))
+    assert run.returncode == 2
+    assert run.stdout.strip().splitlines()[-1] == "accepted 2, duplicates 2, rejected 4"
+    assert f"{document}: record 1: account_id: contains U+D800" in run.stderr
+    assert f"{document}: record 2: tool_names[1]: contains U+0000" in run.stderr
+    assert f"{lines}: record 2: account_id: contains U+D800" in run.stderr
+    stored = [record["event_id"] for record in stored_records(engine)]
+    assert sorted(stored) == sorted([items[0]["event_id"], items[3]["event_id"]])

@@ -18,6 +18,7 @@ import numpy as np
 import orjson
 
 from detector.errors import BadBatchError, PayloadTooLargeError
+from detector.ingest import storable
 from detector.ingest.body import Media, as_json_array, ndjson_lines
 
 T = TypeVar("T", bound=msgspec.Struct)
@@ -34,11 +35,16 @@ _ENUM = re.compile(r"^Invalid enum value (?P<value>.*)$")
 
 @dataclass(frozen=True, slots=True)
 class ItemError:
-    """One rejected item: where it was in the batch, which field, which rule."""
+    """One rejected item: where it was in the batch, which field, which rule.
+
+    ``rule`` is a short name for the metric of rejections (``unstorable``, ``future``,
+    ``invalid`` for every other rule); the message says the rule in words.
+    """
 
     index: int
     field: str
     message: str
+    rule: str = "invalid"
 
 
 @dataclass(slots=True)
@@ -119,9 +125,13 @@ def decode_batch(
     except msgspec.DecodeError as exc:
         if isinstance(exc, msgspec.ValidationError):
             raws = _raw_items(body, head, raw_many, raw_wrapped)
-            _check_count(len(raws), max_items)
-            return _one_by_one(raws, one, choices or {})
-        raise BadBatchError(f"body: not valid JSON ({exc})") from None
+        else:
+            lenient = _lenient_items(body, head)
+            if lenient is None:
+                raise BadBatchError(f"body: not valid JSON ({exc})") from None
+            raws = lenient
+        _check_count(len(raws), max_items)
+        return _one_by_one(raws, one, choices or {})
 
 
 def _object_lines(body: bytes) -> int | None:
@@ -177,6 +187,24 @@ def _raw_items(
         raise BadBatchError(f"body: not valid JSON ({exc})") from None
 
 
+def _lenient_items(body: bytes, head: bytes) -> list[bytes] | None:
+    """The items of a body msgspec refused to parse because some string holds a lone
+    surrogate, each as JSON bytes of its own; None if the body is not JSON at all."""
+    if not storable.may_hold(body):
+        return None
+    try:
+        document = storable.loads_lenient(body)
+    except ValueError:
+        return None
+    if isinstance(document, dict) and isinstance(document.get("records"), list):
+        items = document["records"]
+    elif head == b"[" and isinstance(document, list):
+        items = document
+    else:
+        items = [document]
+    return [storable.dumps_lenient(item) for item in items]
+
+
 def _check_count(count: int, max_items: int) -> None:
     if count > max_items:
         raise PayloadTooLargeError(
@@ -199,8 +227,42 @@ def _one_by_one(
         except msgspec.ValidationError as exc:
             decoded.errors.append(item_error(index, str(exc), raw, choices))
         except msgspec.DecodeError as exc:
-            decoded.errors.append(ItemError(index, "record", f"record: not valid JSON ({exc})"))
+            outcome = _lenient_item(index, raw, one, choices)
+            if outcome is None:
+                decoded.errors.append(ItemError(index, "record", f"record: not valid JSON ({exc})"))
+            elif isinstance(outcome, ItemError):
+                decoded.errors.append(outcome)
+            else:
+                decoded.items.append(outcome)
+                decoded.positions.append(index)
     return decoded
+
+
+def _lenient_item(
+    index: int, raw: bytes, one: msgspec.json.Decoder[Any], choices: Mapping[str, Sequence[str]]
+) -> Any:
+    """An item msgspec cannot parse because it holds a lone surrogate: the error that
+    names the field holding it, or the item itself when that field is not one of the
+    item's (unknown fields are ignored); None when ``raw`` is not JSON at all."""
+    if not storable.may_hold(raw):
+        return None
+    try:
+        value = storable.loads_lenient(raw)
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    names = one.type.__struct_fields__
+    found = storable.find(value, names)
+    if found is not None:
+        return ItemError(index, found[0], found[1], storable.RULE)
+    known = orjson.dumps({name: value[name] for name in names if name in value})
+    try:
+        return one.decode(known)
+    except msgspec.ValidationError as exc:
+        return item_error(index, str(exc), known, choices)
+    except msgspec.DecodeError:
+        return None
 
 
 def item_error(

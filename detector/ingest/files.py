@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, cast
 
-import orjson
-
 from detector.errors import BadBatchError
+from detector.ingest.storable import dumps_lenient, loads_lenient
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -47,12 +46,12 @@ def file_batches(path: Path, size: int) -> Iterator[tuple[int, bytes]]:
             yield from _line_batches(first, handle, size)
             return
         try:
-            document = orjson.loads(first + handle.read())
-        except orjson.JSONDecodeError as exc:
+            document = loads_lenient(first + handle.read())
+        except ValueError as exc:
             raise BadBatchError(f"{path}: not NDJSON and not valid JSON ({exc})") from None
     items = _items_of(document)
     for start in range(0, len(items), size):
-        yield start, b"\n".join(orjson.dumps(item) for item in items[start : start + size])
+        yield start, b"\n".join(dumps_lenient(item) for item in items[start : start + size])
 
 
 def _is_ndjson_line(line: bytes) -> bool:
@@ -60,8 +59,8 @@ def _is_ndjson_line(line: bytes) -> bool:
     if not stripped.startswith(b"{"):
         return False
     try:
-        value = orjson.loads(stripped)
-    except orjson.JSONDecodeError:
+        value = loads_lenient(stripped)
+    except ValueError:
         return False
     # A first line that is itself {"records": [...]} is a one-line JSON document.
     return isinstance(value, dict) and not isinstance(value.get("records"), list)

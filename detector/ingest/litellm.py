@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from detector.errors import BadBatchError, PayloadTooLargeError
 from detector.ingest.body import decompress, ndjson_lines
 from detector.ingest.decode import ItemError
@@ -28,6 +26,7 @@ from detector.ingest.mapped import (
 )
 from detector.ingest.messages import read_input, tool_calls_of, tool_names_of
 from detector.ingest.service import BatchResult, Ingestor
+from detector.ingest.storable import loads_lenient
 from detector.schema import REASONING_MODES, Record
 
 _FIELDS = frozenset(Record.__struct_fields__)
@@ -58,8 +57,8 @@ def ingest_litellm(
 def split_payloads(body: bytes, *, max_items: int) -> list[Any]:
     """The payload objects of a body: a JSON array, one object, or NDJSON lines."""
     try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
+        document = loads_lenient(body)
+    except ValueError:
         document = None
         lines = ndjson_lines(body)
         if len(lines) < 2:
@@ -69,8 +68,8 @@ def split_payloads(body: bytes, *, max_items: int) -> list[Any]:
         items: list[Any] = []
         for number, line in enumerate(lines):
             try:
-                items.append(orjson.loads(line))
-            except orjson.JSONDecodeError as exc:
+                items.append(loads_lenient(line))
+            except ValueError as exc:
                 # One unreadable line is this item's error, not the batch's.
                 items.append(_Unreadable(f"payload: line {number + 1} is not valid JSON ({exc})"))
     else:

@@ -12,13 +12,12 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from detector.config import Settings
 from detector.fingerprints import prompt_fingerprint, system_fingerprint, template_fingerprint
 from detector.ingest.decode import ItemError
 from detector.ingest.messages import Transcript
 from detector.ingest.service import BatchResult, Ingestor
+from detector.ingest.storable import dumps_lenient
 
 # Free-form values copied into ``attributes`` are cut here, well under the default
 # ``max_attribute_chars`` (1024), so that one long id never costs the record.
@@ -111,7 +110,9 @@ def store_mapped(ingestor: Ingestor, mapped: Mapped) -> BatchResult:
     """Validate and store the mapped records; errors carry the index of the source item."""
     result = BatchResult()
     if mapped.records:
-        result = ingestor.records(orjson.dumps(mapped.records), "json")
+        # A lone surrogate a sender's JSON carried is written out escaped, so that
+        # validation refuses its record alone, like any other character it refuses.
+        result = ingestor.records(dumps_lenient(mapped.records), "json")
         for error in result.errors:
             error_at = mapped.sources[error.index]
             mapped.errors.append(ItemError(error_at, error.field, error.message))

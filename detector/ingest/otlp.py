@@ -26,6 +26,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 from detector.errors import BadBatchError, UnsupportedMediaError
+from detector.ingest import storable
 
 Encoding = Literal["protobuf", "json"]
 
@@ -70,27 +71,92 @@ def encoding_of(content_type: str | None) -> Encoding:
         ) from None
 
 
-def parse_request(body: bytes, encoding: Encoding) -> ExportTraceServiceRequest:
-    """The export request in ``body``; ``BadBatchError`` naming what is wrong otherwise."""
+@dataclass(frozen=True, slots=True)
+class RefusedSpan:
+    """A span of an OTLP/JSON request taken out before parsing: a string of it (or of
+    its resource or scope) holds a lone surrogate, which a protobuf string cannot."""
+
+    trace_id: str
+    span_id: str
+    message: str
+
+
+def parse_request(
+    body: bytes, encoding: Encoding
+) -> tuple[ExportTraceServiceRequest, list[RefusedSpan]]:
+    """The export request in ``body`` and the spans refused before parsing it;
+    ``BadBatchError`` naming what is wrong when the body cannot be read at all.
+
+    Spans with a NUL stay in: validation refuses their records as it does every
+    record's, whatever the encoding.
+    """
     request = ExportTraceServiceRequest()
     if encoding == "protobuf":
         try:
             request.ParseFromString(body)
         except DecodeError as exc:
             raise BadBatchError(f"body: not a protobuf ExportTraceServiceRequest ({exc})") from None
-        return request
+        return request, []
     try:
-        document = orjson.loads(body or b"{}")
-    except orjson.JSONDecodeError as exc:
+        document = storable.loads_lenient(body or b"{}")
+    except ValueError as exc:
         raise BadBatchError(f"body: not valid JSON ({exc})") from None
     if not isinstance(document, dict):
         raise BadBatchError("body: an OTLP/JSON ExportTraceServiceRequest must be an object")
+    refused = _take_surrogate_spans(document) if storable.may_hold(body) else []
     _hex_ids_to_base64(document)
     try:
         json_format.ParseDict(document, request, ignore_unknown_fields=True)
     except json_format.ParseError as exc:
         raise BadBatchError(f"body: not an OTLP ExportTraceServiceRequest ({exc})") from None
-    return request
+    return request, refused
+
+
+def _take_surrogate_spans(document: dict[str, Any]) -> list[RefusedSpan]:
+    """Remove every span holding a lone surrogate from ``document``, and describe each.
+
+    A resource's or a scope's strings belong to each of its spans: one there refuses
+    them all, and the resource or scope goes with them.
+    """
+    refused: list[RefusedSpan] = []
+    resources = _list(document, "resourceSpans", "resource_spans")
+    for r, resource_spans in enumerate(resources):
+        where = f"resourceSpans[{r}]"
+        around = _surrogate_outside(resource_spans, where, ("scopeSpans", "scope_spans"))
+        scopes = _list(resource_spans, "scopeSpans", "scope_spans")
+        for s, scope_spans in enumerate(scopes):
+            found = around or _surrogate_outside(
+                scope_spans, f"{where}.scopeSpans[{s}]", ("spans",)
+            )
+            spans = _list(scope_spans, "spans", "spans")
+            kept = []
+            for span in spans:
+                problem = found or storable.find_surrogate(span)
+                if problem is None:
+                    kept.append(span)
+                    continue
+                # ascii(): an id may hold the surrogate too, and the answer must not.
+                trace, span_id = (
+                    ascii(span.get(key, span.get(_snake(key), "")))[1:-1][:32]
+                    for key in ("traceId", "spanId")
+                )
+                refused.append(RefusedSpan(trace, span_id, problem[1]))
+            if found:
+                scopes[s] = {}
+            elif len(kept) < len(spans):
+                scope_spans["spans"] = kept
+        if around:
+            resources[r] = {}
+    return refused
+
+
+def _surrogate_outside(
+    parent: Any, where: str, children: tuple[str, ...]
+) -> tuple[str, str] | None:
+    if not isinstance(parent, dict):
+        return None
+    own = {f"{where}.{k}": v for k, v in parent.items() if k not in children}
+    return storable.find_surrogate(own)
 
 
 def _hex_ids_to_base64(document: dict[str, Any]) -> None:

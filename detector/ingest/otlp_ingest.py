@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from detector.ingest import storable
 from detector.ingest.body import decompress
+from detector.ingest.decode import ItemError
 from detector.ingest.mapped import MapContext, store_mapped
 from detector.ingest.otlp import Encoding, parse_request, spans_of
 from detector.ingest.otlp_genai import map_spans
@@ -32,15 +34,24 @@ def ingest_traces(
     ctx: MapContext,
 ) -> TracesResult:
     raw = decompress(body, content_encoding, max_bytes=ingestor.max_body_bytes)
-    spans = spans_of(parse_request(raw, encoding))
+    request, refused = parse_request(raw, encoding)
+    spans = spans_of(request)
     mapped, orphans = map_spans(spans, ctx)
     batch = store_mapped(ingestor, mapped)
-    described = [
+    described = [f"span {r.span_id} (trace {r.trace_id}): {r.message}" for r in refused]
+    described += [
         f"span {spans[e.index].span_id} (trace {spans[e.index].trace_id}): {e.message}"
         for e in batch.errors[:_SHOWN_ERRORS]
     ]
-    if len(batch.errors) > _SHOWN_ERRORS:
-        described.append(f"and {len(batch.errors) - _SHOWN_ERRORS} more")
+    if refused:
+        # Their index is past every parsed span's: they are not in ``spans``.
+        batch.errors += [
+            ItemError(len(spans) + i, "span", r.message, storable.RULE)
+            for i, r in enumerate(refused)
+        ]
+        batch.rejected = len(batch.errors)
+    if batch.rejected > _SHOWN_ERRORS:
+        described[_SHOWN_ERRORS:] = [f"and {batch.rejected - _SHOWN_ERRORS} more"]
     return TracesResult(
         batch=batch, spans=len(spans), orphan_tool_spans=orphans, error_message="; ".join(described)
     )

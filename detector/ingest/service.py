@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from detector.config import Settings
+from detector.ingest import storable
 from detector.ingest.body import Media, decompress
 from detector.ingest.decode import Decoded, ItemError, decode_batch
-from detector.ingest.normalise import apply, normalise_account, normalise_record
+from detector.ingest.normalise import (
+    Horizon,
+    apply,
+    check_storable,
+    normalise_account,
+    normalise_record,
+)
 from detector.schema import REASONING_MODES, Account, Limits, Record
 from detector.schema.accounts import account_type
 from detector.schema.records import record_type
@@ -47,8 +55,12 @@ def validate_records(
     *,
     fingerprint_key: bytes,
     keep_prompt_text: bool = False,
+    received_at: float | None = None,
 ) -> Decoded[Record]:
-    """Decoded, checked and normalised records of an uncompressed body; no I/O."""
+    """Decoded, checked and normalised records of an uncompressed body; no I/O.
+
+    ``received_at`` (epoch seconds, default now) bounds the event times accepted.
+    """
     decoded = decode_batch(
         raw,
         media,
@@ -56,17 +68,38 @@ def validate_records(
         max_items=limits.max_records_per_batch,
         choices=_CHOICES,
     )
+    horizon = _horizon(limits, received_at)
 
     def normalise(record: Record) -> None:
-        normalise_record(record, fingerprint_key, keep_prompt_text)
+        normalise_record(record, fingerprint_key, keep_prompt_text, horizon)
+
+    def check_and_normalise(record: Record) -> None:
+        check_storable(record)
+        normalise_record(record, fingerprint_key, keep_prompt_text, horizon)
+
+    # Only a body that may hold a NUL has its records' strings looked at.
+    return apply(decoded, check_and_normalise if storable.may_hold(raw) else normalise)
+
+
+def validate_accounts(
+    raw: bytes, media: Media, limits: Limits, *, received_at: float | None = None
+) -> Decoded[Account]:
+    """Decoded and checked accounts of an uncompressed body; no I/O."""
+    decoded = decode_batch(raw, media, account_type(limits), max_items=limits.max_records_per_batch)
+    horizon = _horizon(limits, received_at)
+    checked = storable.may_hold(raw)
+
+    def normalise(account: Account) -> None:
+        if checked:
+            check_storable(account)
+        normalise_account(account, horizon)
 
     return apply(decoded, normalise)
 
 
-def validate_accounts(raw: bytes, media: Media, limits: Limits) -> Decoded[Account]:
-    """Decoded and checked accounts of an uncompressed body; no I/O."""
-    decoded = decode_batch(raw, media, account_type(limits), max_items=limits.max_records_per_batch)
-    return apply(decoded, normalise_account)
+def _horizon(limits: Limits, received_at: float | None) -> Horizon:
+    when = time.time() if received_at is None else received_at
+    return Horizon.at(when, limits.max_future_skew_seconds)
 
 
 class Ingestor:

@@ -29,6 +29,14 @@ INGEST_ITEMS = Counter(
     ["endpoint", "outcome"],
     registry=REGISTRY,
 )
+INGEST_REJECTED = Counter(
+    "detector_ingest_rejected",
+    "Items refused on an ingest endpoint, by the field blamed and the rule broken "
+    "(unstorable: a NUL or lone surrogate; future: dated past the allowed skew; "
+    "invalid: any other rule).",
+    ["endpoint", "field", "rule"],
+    registry=REGISTRY,
+)
 HTTP_REQUESTS = Counter(
     "detector_http_requests",
     "HTTP requests answered, by method, route template and status code.",
@@ -61,6 +69,8 @@ def count_batch(endpoint: str, result: BatchResult) -> None:
     INGEST_ITEMS.labels(endpoint, "accepted").inc(result.accepted)
     INGEST_ITEMS.labels(endpoint, "duplicate").inc(result.duplicates)
     INGEST_ITEMS.labels(endpoint, "rejected").inc(result.rejected)
+    for error in result.errors:
+        INGEST_REJECTED.labels(endpoint, error.field, error.rule).inc()
 
 
 def observe_window(seconds: float) -> None:

@@ -19,6 +19,8 @@ class Limits:
     max_attributes: int = 64
     max_attribute_chars: int = 1024
     max_records_per_batch: int = 50_000
+    # How far past the time a batch is received its event times may lie.
+    max_future_skew_seconds: float = 3600.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -29,4 +31,5 @@ class Limits:
             max_attributes=settings.max_attributes,
             max_attribute_chars=settings.max_attribute_chars,
             max_records_per_batch=settings.max_records_per_batch,
+            max_future_skew_seconds=settings.max_future_skew_seconds,
         )

@@ -37,4 +37,5 @@ async def post_accounts(request: Request, state: State) -> JSONBytes:
         result = await state.pool.accounts(body, media, encoding)
     else:
         result = await run_in_threadpool(state.ingestor.accounts, body, media, encoding)
+    count_batch("accounts", result)
     return JSONBytes(result.as_dict())
