@@ -45,6 +45,9 @@ FEATURE_LIMITS: dict[str, tuple[float, float]] = {
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURE_LIMITS)
 
+# An account's records per hour from its first record to its last.
+_LIFE_RATE = pl.col("records") / ((pl.col("last_seen") - pl.col("first_seen")) / 3600 + 1)
+
 
 def _top_share(keys: pl.DataFrame, kind: str) -> pl.DataFrame:
     """Per cluster: the share of its records that go to its single most used value."""
@@ -88,9 +91,11 @@ def cluster_features(
         pl.col("active_minutes").sum(),
         pl.col("active_windows").sum(),
         ((pl.col("last_seen").max() - pl.col("first_seen").min()) / 3600 + 1).alias("span_hours"),
-        # Spread of the members' hourly rates: the coefficient of variation.
-        (pl.col("records") / pl.col("active_windows")).std().fill_null(0.0).alias("_rate_sd"),
-        (pl.col("records") / pl.col("active_windows")).mean().alias("_rate_mean"),
+        # Spread of the members' rates over each one's own life (first to last
+        # record): the coefficient of variation. Over active hours alone, people who
+        # use a product in bursts of similar pace look as even as a rate-limited farm.
+        _LIFE_RATE.std().fill_null(0.0).alias("_rate_sd"),
+        _LIFE_RATE.mean().alias("_rate_mean"),
     )
     population = accounts.select([pl.col(c).sum() for c in caps]).row(0)
     pop_total = max(1, sum(population))
@@ -303,7 +308,10 @@ def _finish(frame: pl.DataFrame, pop_mix: np.ndarray) -> pl.DataFrame:
         pl.Series("top_capability_share", mix.max(axis=1)),
         *[(pl.col(f"cap_{name}") / records).alias(f"share_{name}") for name in CAPABILITIES],
         (pl.col("cache_read_tokens") / pl.col("input_tokens").clip(1, None)).alias("cache_reuse"),
-        (1 - pl.col("unique_prompts") / pl.col("prompted").clip(1, None))
+        # Without prompt fingerprints nothing is known of repeats: none, not all.
+        pl.when(pl.col("prompted") > 0)
+        .then(1 - pl.col("unique_prompts") / pl.col("prompted"))
+        .otherwise(0.0)
         .clip(0, 1)
         .alias("duplicate_share"),
         (pl.col("new_model_records") / records).alias("new_model_share"),

@@ -39,11 +39,22 @@ def shared_payment(x: Row) -> Evidence | None:
     return None
 
 
+def shares_infrastructure(x: Row) -> bool:
+    """Whether its accounts share what independent customers do not: payment
+    instruments, networks (fewer IP prefixes than half its accounts) or a sign-up wave."""
+    return (
+        x["shared_payment_share"] >= 0.3
+        or x["ip_prefixes_per_account"] <= 0.5
+        or x["signup_burst_share"] >= 0.5
+    )
+
+
 def fan_out(x: Row) -> Evidence | None:
     # Many accounts of different organisations on shared infrastructure: what a
-    # reseller or a hydra network looks like, and rare for honest customers.
+    # reseller or a hydra network looks like, and rare for honest customers. A
+    # scaffold alone is not infrastructure: a framework's users share its prompt.
     independent = x["single_org"] < 1 and x["org_count"] >= 0.5 * x["account_count"]
-    if x["account_count"] >= 10 and independent:
+    if x["account_count"] >= 10 and independent and shares_infrastructure(x):
         weight = 1.0 + min(2.0, 0.6 * (x["log_accounts"] - 2.3))
         prefixes = int(x["ip_prefixes"])
         return Evidence(
@@ -175,6 +186,27 @@ def even_volume(x: Row) -> Evidence | None:
     return None
 
 
+def independent_users(x: Row) -> Evidence | None:
+    # What a framework's or a product's user base looks like, sharing a scaffold and
+    # nothing else: each account pays on its own, from its own network, keeps its own
+    # day rhythm, and volumes are heavy-tailed. A campaign would have to fake all of
+    # these at once, account by account.
+    if (
+        x["account_count"] >= 5
+        and not shares_infrastructure(x)
+        and x["accounts_per_instrument"] <= 1.2
+        and x["hour_flatness"] < 0.85
+        and x["volume_spread"] >= 1.0
+    ):
+        return Evidence(
+            "independent_users",
+            -2.5,
+            "its accounts look independent: each pays on its own, from its own network, "
+            "on its own day rhythm, with heavy-tailed volume",
+        )
+    return None
+
+
 def one_organisation(x: Row) -> Evidence | None:
     if x["single_org"] >= 1 and x["instruments"] <= 1:
         return Evidence("one_organisation", -3.0, "one organisation and one payment method")
@@ -253,6 +285,7 @@ RULES: tuple[Rule, ...] = (
     round_the_clock,
     low_cache,
     even_volume,
+    independent_users,
     one_organisation,
     exact_repeats,
     cache_heavy,
