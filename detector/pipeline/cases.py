@@ -44,6 +44,11 @@ class CaseUpdate:
     # Accounts that joined at this tick, and every account's record count.
     new_accounts: list[str] = field(default_factory=list)
     account_records: dict[str, int] = field(default_factory=dict)
+    # The campaign the case belongs to: the oldest case of those whose clusters have
+    # shared accounts (a hydra's card farms, opened apart, merging as its templates
+    # accumulate), and every case of it; None while the case stands alone.
+    campaign_id: str | None = None
+    campaign_cases: list[str] = field(default_factory=list)
     # Whether ``shared`` and ``timeline`` are filled in. The engine gathers them
     # only for the latest update of each case, once it settles (``Engine.settle``):
     # an update that a later one of the same case supersedes keeps them empty.
@@ -74,6 +79,42 @@ def continued_case(cases: Iterable[CaseInfo], accounts: set[str]) -> CaseInfo | 
         if overlap > best_overlap and 2 * overlap >= min(len(accounts), len(info.accounts)):
             best, best_overlap = info, overlap
     return best
+
+
+@dataclass
+class Campaigns:
+    """Cases grouped into campaigns: a cluster that holds accounts of several cases
+    joins their campaigns (union-find over case ids; the oldest id names the group).
+    Cases opened apart for one operation, such as card farms that open their own
+    cases in their first hours and merge once their shared templates show, end up in
+    one campaign that a reviewer sees and acts on as one."""
+
+    parent_: dict[str, str] = field(default_factory=dict)
+
+    def root(self, case_id: str) -> str:
+        parent = self.parent_.get(case_id, case_id)
+        if parent == case_id:
+            return case_id
+        top = self.root(parent)
+        self.parent_[case_id] = top
+        return top
+
+    def join(self, case_ids: Iterable[str]) -> None:
+        roots = sorted({self.root(case_id) for case_id in case_ids})
+        for other in roots[1:]:
+            self.parent_[other] = roots[0]
+        if roots:
+            self.parent_.setdefault(roots[0], roots[0])
+
+    def members(self, case_id: str) -> list[str]:
+        """Every case of ``case_id``'s campaign, itself included, in id order."""
+        top = self.root(case_id)
+        return sorted({c for c in self.parent_ if self.root(c) == top} | {case_id})
+
+
+def linked_cases(cases: Iterable[CaseInfo], accounts: set[str]) -> list[str]:
+    """The ids of ``cases`` holding any of ``accounts``."""
+    return sorted({info.case_id for info in cases if info.accounts & accounts})
 
 
 def capability_mix(row: dict[str, Any]) -> dict[str, float]:

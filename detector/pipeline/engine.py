@@ -33,10 +33,12 @@ from detector.features.windows import (
 )
 from detector.pipeline.cases import (
     OWNERS_SCHEMA,
+    Campaigns,
     CaseInfo,
     CaseUpdate,
     capability_mix,
     continued_case,
+    linked_cases,
     no_shared,
     shared_by_case,
     timelines,
@@ -158,6 +160,7 @@ class Engine:
     daily_: dict[int, pl.DataFrame] = field(default_factory=dict)
     model_first_seen_: dict[str, float] = field(default_factory=dict)
     cases_: dict[str, CaseInfo] = field(default_factory=dict)
+    campaigns_: Campaigns = field(default_factory=Campaigns)
     next_case_: int = 1
     last_tick_: int | None = None
     last_tick_end_: float | None = None
@@ -510,6 +513,13 @@ class Engine:
             due.append((info, row, result))
         return self._updates(due, members, view, keys, active)
 
+    def _campaign(self, case_id: str) -> dict[str, Any]:
+        """``campaign_id`` and ``campaign_cases`` of a case's update."""
+        members = self.campaigns_.members(case_id)
+        if len(members) < 2:
+            return {"campaign_id": None, "campaign_cases": []}
+        return {"campaign_id": members[0], "campaign_cases": members}
+
     def _daily(self) -> pl.DataFrame:
         """Records per account and day, every day retained, in one frame."""
         if not self.daily_:
@@ -560,6 +570,8 @@ class Engine:
         new: dict[str, set[str]] = {}
         for info, row, result in due:
             accounts = current.get(row["cluster_id"], [])
+            # A cluster holding accounts of other cases joins their campaigns.
+            self.campaigns_.join([info.case_id, *linked_cases(self.cases_.values(), set(accounts))])
             opened.setdefault(info.case_id, not info.accounts)
             new.setdefault(info.case_id, set()).update(set(accounts) - info.accounts)
             info.accounts.update(accounts)
@@ -610,6 +622,7 @@ class Engine:
                     signatures=result.signatures,
                     new_accounts=sorted(new[info.case_id]),
                     account_records={a: int(n) for a, n in records.items()},
+                    **self._campaign(info.case_id),
                 )
             )
         self.unsettled_ = Unsettled(updates, owners, keys, view.daily)

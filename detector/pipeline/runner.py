@@ -39,7 +39,7 @@ log = logging.getLogger("detector.pipeline")
 
 # Bumped when the pickled engine's layout changes: an old checkpoint is then rebuilt
 # from the event log instead of being unpickled into the wrong shape.
-STATE_VERSION = 8
+STATE_VERSION = 9
 
 # Chunks are read and parsed on this thread, ahead of the engine (``PipelineRunner``
 # reads one chunk at a time: its segments are decompressed into the runner's buffer).
