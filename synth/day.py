@@ -132,7 +132,11 @@ class DayBuilder:
             "request_model": encoded(vocab["model"], cols["model"]),
             "ts_end": pa.array(cols["ts_end"]),
             "api_key_id": encoded(hex_strings(keys, self.salt + NS_KEY, prefix="key_"), key_rank),
-            "org_id": encoded(self.org_ids.take(pa.array(orgs)), org_rank),
+            "org_id": encoded(
+                self.org_ids.take(pa.array(orgs)),
+                org_rank,
+                valid=~cols["no_org"] if cols["no_org"].any() else None,
+            ),
             "end_user_id": hex_strings(
                 cols["end_user"], self.salt + NS_USER, prefix="user_", valid=cols["end_user"] >= 0
             ),
