@@ -15,10 +15,13 @@ import polars as pl
 import pytest
 
 from detector.cli import main as detector
+from synth.catalogue import KIND_INDEX, KINDS
 from synth.cli import main as synth
 from synth.day import DayBuilder, run_salt
+from synth.languages import PHRASES
 from synth.plan import build_plan
 from synth.scenario import Scenario
+from synth.texts import prompt_texts
 from synth.worlds import CAMPAIGNS, CHOICES, LANGUAGES, RANGES, START_DAYS, WEEKS, draw
 
 
@@ -126,3 +129,14 @@ def test_evaluate_worlds_prints_a_table_and_writes_every_figure(
     # Thresholds decide the exit status; an impossible one fails.
     failing = [*argv, "--first-world", "5", "--worlds", "1", "--fail-under", "honest=-1"]
     assert detector([*failing, "--out", str(tmp_path / "again")]) == 3
+
+
+def test_every_language_phrases_every_task_kind() -> None:
+    kinds = {kind.name for kind in KINDS}
+    assert set(PHRASES) == set(LANGUAGES) - {"en"}
+    for language, phrases in PHRASES.items():
+        assert set(phrases) == kinds, language
+        assert all("{q}" in text and "{n}" in text for text in phrases.values()), language
+    texts = prompt_texts(7, 0, np.array([KIND_INDEX["cot_elicitation"]] * 2), ["zh", "ru"])
+    assert "请一步一步写出得出这个答案的完整推理过程" in texts[0]
+    assert "Распиши по шагам" in texts[1]
