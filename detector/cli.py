@@ -63,8 +63,27 @@ def _parser() -> argparse.ArgumentParser:
     worker.set_defaults(run=_worker)
 
     evaluate = commands.add_parser("evaluate", help="replay a synth scenario and score the cases")
-    evaluate.add_argument("--scenario", type=Path, required=True, help="a synth output directory")
-    evaluate.add_argument("--out", type=Path, default=None, help="default: SCENARIO/evaluation")
+    source = evaluate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--scenario", type=Path, help="a synth output directory")
+    source.add_argument("--worlds", type=int, help="generate and grade this many synth worlds")
+    evaluate.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="default: SCENARIO/evaluation; with --worlds, where the worlds and worlds.json "
+        "go (default: a temporary directory, worlds.json in the current one)",
+    )
+    evaluate.add_argument("--first-world", type=int, default=0, help="with --worlds")
+    evaluate.add_argument("--scale", type=float, default=0.01, help="with --worlds")
+    evaluate.add_argument("--days", type=int, default=28, help="with --worlds")
+    evaluate.add_argument(
+        "--fail-under",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="with --worlds: exit 3 if the worst world misses it; recall and caught are "
+        "floors, before, honest (share) and lookalike (cases) are ceilings",
+    )
     evaluate.set_defaults(run=_evaluate)
 
     reviewer = commands.add_parser("reviewer", help="dashboard reviewer accounts")
@@ -235,11 +254,33 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    if args.worlds is not None:
+        return _evaluate_worlds(args)
     from detector.pipeline.evaluate import evaluate_scenario
 
     report = evaluate_scenario(args.scenario, out=args.out)
     print(report)
     return 0
+
+
+def _evaluate_worlds(args: argparse.Namespace) -> int:
+    from detector.pipeline import worlds
+
+    try:
+        thresholds = worlds.parse_thresholds(args.fail_under)
+    except ValueError as exc:
+        print(f"detector: {exc}", file=sys.stderr)
+        return 2
+    run = worlds.WorldsRun(
+        first=args.first_world, count=args.worlds, scale=args.scale, days=args.days
+    )
+    summary = worlds.evaluate_worlds(run, out=args.out)
+    print(worlds.table(summary))
+    print(f"figures of every world: {summary['report']}")
+    missed = worlds.failures(summary, thresholds)
+    for line in missed:
+        print(f"detector: {line}", file=sys.stderr)
+    return 3 if missed else 0
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from synth import shapes
 from synth.accounts import public_ipv4, same_prefix
 from synth.catalogue import COMMON_USER_AGENT
 from synth.populations import (
@@ -72,9 +73,7 @@ def minimax(w: World) -> Population:
     burst = np.floor((active_from - lead - w.start) / (6 * 3600)) * 6 * 3600 + w.start
     created = burst + rng.uniform(0, 2400, n)
     country = w.countries(rng, n)
-    accounts = w.builder.add(
-        MINIMAX,
-        n,
+    columns = dict(
         payment=rng.integers(0, max(1, int(n * 0.8)), n) + (1 << 32),
         email_domain=w.emails(rng, n, free=0.7, company=0.15, edu=0.15),
         signup_ip=w.proxy_ips[rng.integers(0, p.proxy_ips, n)],
@@ -95,8 +94,10 @@ def minimax(w: World) -> Population:
         tool_set=rng.choice(MINIMAX_TOOL_SETS, size=n, p=[0.5, 0.3, 0.2]),
         channel=rng.choice(3, size=n, p=[0.8, 0.1, 0.1]),
     )
+    columns = shapes.account_columns(w, "minimax", MINIMAX, p.shape, p.volume, columns)
+    accounts = w.builder.add(MINIMAX, n, **columns)
     rest = 1 - p.agentic_share
-    return Population(
+    pop = Population(
         name="minimax",
         label="minimax",
         kind="campaign",
@@ -120,6 +121,7 @@ def minimax(w: World) -> Population:
         activity=overlap(w.days, w.start, active_from, active_to)
         * rng.uniform(0.85, 1.15, n)[:, None],
     )
+    return shapes.population(w, p.shape, pop, MINIMAX)
 
 
 def moonshot(w: World) -> Population:
@@ -143,9 +145,7 @@ def moonshot(w: World) -> Population:
     ip_start, ip_count = w.own_ips(rng, ip_counts, same_prefix(rng, prefixes, 400))
     group = rng.integers(0, n, n)  # small groups of accounts share a payment instrument
     payment = np.where(rng.random(n) < 0.2, group, np.arange(n)) + (2 << 32)
-    accounts = w.builder.add(
-        MOONSHOT,
-        n,
+    columns = dict(
         payment=payment,
         email_domain=w.emails(rng, n, free=0.5, company=0.35, edu=0.15),
         signup_ip=w.builder.ips[-1][ip_start - ip_start[0]],
@@ -166,6 +166,8 @@ def moonshot(w: World) -> Population:
         tool_set=rng.choice([0, 2, 3, 5, 6, 7], size=n),
         channel=rng.choice(3, size=n, p=[0.45, 0.35, 0.2]),
     )
+    columns = shapes.account_columns(w, "moonshot", MOONSHOT, p.shape, p.volume, columns)
+    accounts = w.builder.add(MOONSHOT, n, **columns)
     phase1 = mix(
         reasoning=0.2,
         tool_use=0.15,
@@ -176,7 +178,7 @@ def moonshot(w: World) -> Population:
     )
     phase2 = 0.45 * phase1 + 0.55 * mix(cot_elicitation=1.0)
     variations = p.system_variations
-    return Population(
+    pop = Population(
         name="moonshot",
         label="moonshot",
         kind="campaign",
@@ -196,6 +198,7 @@ def moonshot(w: World) -> Population:
         template_fresh=0.3,
         activity=activity,
     )
+    return shapes.population(w, p.shape, pop, MOONSHOT)
 
 
 def deepseek(w: World) -> Population:
@@ -209,9 +212,7 @@ def deepseek(w: World) -> Population:
     active_to = campaign_start + span - rng.uniform(0, 0.15, n) * span
     prefixes = public_ipv4(rng, 3)
     ip_start, ip_count = w.own_ips(rng, rng.integers(1, 3, n), same_prefix(rng, prefixes, 24))
-    accounts = w.builder.add(
-        DEEPSEEK,
-        n,
+    columns = dict(
         payment=rng.integers(0, p.payment_instruments, n) + (3 << 32),
         email_domain=w.emails(rng, n, free=0.8, company=0.2, edu=0.0),
         signup_ip=w.builder.ips[-1][ip_start - ip_start[0]],
@@ -229,7 +230,9 @@ def deepseek(w: World) -> Population:
         cache_rate=rng.uniform(0.0, 0.1, n),
         classified=rng.random(n) < w.scenario.content_flag_share,
     )
-    return Population(
+    columns = shapes.account_columns(w, "deepseek", DEEPSEEK, p.shape, p.volume, columns)
+    accounts = w.builder.add(DEEPSEEK, n, **columns)
+    pop = Population(
         name="deepseek",
         label="deepseek",
         kind="campaign",
@@ -246,3 +249,4 @@ def deepseek(w: World) -> Population:
         lockstep_rate=p.per_account_per_minute,
         activity=overlap(w.days, w.start, active_from, active_to),
     )
+    return shapes.population(w, p.shape, pop, DEEPSEEK)

@@ -9,10 +9,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from synth import worlds
 from synth.generate import FORMATS, generate
 from synth.plan import build_plan
 from synth.replay import ReplayError, replay
-from synth.scenario import Scenario
+from synth.scenario import DEFAULT_DAYS, Scenario
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,11 +59,19 @@ def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=int, help="span in days (default 56)")
     parser.add_argument("--seed", type=int, help="random seed")
     parser.add_argument("--start", help="first day, RFC 3339 (default 2026-01-05T00:00:00Z)")
+    parser.add_argument(
+        "--world", type=int, help="draw a whole world from this number (synth.worlds)"
+    )
 
 
 def scenario_from(args: argparse.Namespace) -> Scenario:
-    """The scenario file (or the defaults) with command-line values on top."""
-    scenario = Scenario.load(args.scenario) if args.scenario else Scenario()
+    """The scenario file, the world, or the defaults, with command-line values on top."""
+    if args.world is not None:
+        if args.scenario:
+            raise ValueError("--world: draws a whole scenario; give it or --scenario, not both")
+        scenario = worlds.draw(args.world, days=args.days or DEFAULT_DAYS)
+    else:
+        scenario = Scenario.load(args.scenario) if args.scenario else Scenario()
     changes = {
         name: getattr(args, name)
         for name in ("scale", "days", "seed", "start")

@@ -118,7 +118,7 @@ class DayBuilder:
         system = cols["system"]
         vocab = self.vocab
         # A few rows carry their text instead of fingerprints; the server derives them.
-        texts, has_text = self._texts(day, cols["kind"])
+        texts, has_text = self._texts(day, cols["kind"], cols["source"])
         prompt_chars = cols["prompt_chars"].astype(np.int64)
         if texts is not None:
             prompt_chars[has_text] = [len(t) for t in texts.to_pylist()]
@@ -132,7 +132,11 @@ class DayBuilder:
             "request_model": encoded(vocab["model"], cols["model"]),
             "ts_end": pa.array(cols["ts_end"]),
             "api_key_id": encoded(hex_strings(keys, self.salt + NS_KEY, prefix="key_"), key_rank),
-            "org_id": encoded(self.org_ids.take(pa.array(orgs)), org_rank),
+            "org_id": encoded(
+                self.org_ids.take(pa.array(orgs)),
+                org_rank,
+                valid=~cols["no_org"] if cols["no_org"].any() else None,
+            ),
             "end_user_id": hex_strings(
                 cols["end_user"], self.salt + NS_USER, prefix="user_", valid=cols["end_user"] >= 0
             ),
@@ -174,15 +178,34 @@ class DayBuilder:
         return pa.Table.from_pydict(data)
 
     def _texts(
-        self, day: int, kinds: npt.NDArray[np.generic]
+        self, day: int, kinds: npt.NDArray[np.generic], sources: npt.NDArray[np.generic]
     ) -> tuple[pa.StringArray | None, npt.NDArray[np.bool_]]:
         scenario = self.plan.effective
         rng = np.random.default_rng([scenario.seed, day, 1_000_003])
         has_text = rng.random(len(kinds)) < scenario.prompt_text_share
         if not has_text.any():
             return None, has_text
-        texts = prompt_texts(scenario.seed, day, kinds[has_text])  # type: ignore[arg-type]
+        languages = self._languages(day, sources[has_text])
+        texts = prompt_texts(scenario.seed, day, kinds[has_text], languages)  # type: ignore[arg-type]
         return pa.array(texts, type=pa.string()), has_text
+
+    def _languages(self, day: int, sources: npt.NDArray[np.generic]) -> list[str] | None:
+        """Each text's language, from the world's mix for campaigns or honest traffic
+        (None: all English, as the default scenario)."""
+        scenario = self.plan.effective
+        english = (("en", 1.0),)
+        if scenario.campaign_languages == english and scenario.honest_languages == english:
+            return None
+        rng = np.random.default_rng([scenario.seed, day, 1_000_005])
+        campaign = np.array([p.kind == "campaign" for p in self.plan.populations])[
+            sources.astype(np.int64)
+        ]
+        out = []
+        for is_campaign, u in zip(campaign, rng.random(len(sources)), strict=True):
+            mix = scenario.campaign_languages if is_campaign else scenario.honest_languages
+            weights = np.cumsum([w for _, w in mix])
+            out.append(mix[min(int(np.searchsorted(weights, u * weights[-1])), len(mix) - 1)][0])
+        return out
 
 
 def _int(values: npt.NDArray[np.generic]) -> pa.Array:

@@ -19,7 +19,14 @@ import pyarrow.parquet as pq
 
 from synth.conformance import check_accounts, check_records
 from synth.day import DayBuilder
-from synth.output import PARQUET, iso, scenario_document, write_accounts, write_scenario
+from synth.output import (
+    PARQUET,
+    iso,
+    scenario_document,
+    write_accounts,
+    write_scenario,
+    write_world,
+)
 from synth.plan import Plan, build_plan
 from synth.scenario import Scenario
 
@@ -107,6 +114,7 @@ def generate(
         if pending is not None:
             pending.result()
     write_scenario(out, scenario_document(plan, counts))
+    write_world(out, plan)
     return Summary(
         records=sum(counts),
         accounts=len(plan.accounts),

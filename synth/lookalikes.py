@@ -38,14 +38,26 @@ from synth.populations import (
 from synth.scenario import DAY
 from synth.world import World
 
+QUICKSTART = TEMPLATE_POPULATION + AGENT_FRAMEWORK * 100_000
+
 
 def enterprise(w: World) -> Population:
     """Coding-agent users of one organisation: heavy tool use, high cache reuse."""
     h = w.scenario.honest
     rng = w.rng("enterprise")
-    per_org = rng.integers(1, 5, h.enterprise_orgs)
+    per_org = rng.integers(
+        h.enterprise_accounts_min, h.enterprise_accounts_max + 1, h.enterprise_orgs
+    )
     n = int(per_org.sum())
     org = np.repeat(np.arange(h.enterprise_orgs), per_org)
+    system_base = np.full(n, CODING_AGENT)
+    if h.enterprise_internal_prompt > 0:
+        # An internal system prompt of the organisation's own, shared by its accounts.
+        internal = (
+            w.rng("enterprise.internal").random(h.enterprise_orgs) < h.enterprise_internal_prompt
+        )
+        own_prompt = SYSTEM_POPULATION + ENTERPRISE * 100_000 + org
+        system_base = np.where(internal[org], own_prompt, system_base)
     ip_start, ip_count, org_ips = w.shared_ips(rng, org, 2)
     org_weight = rng.lognormal(0, 0.8, h.enterprise_orgs)
     weight = org_weight[org] / per_org[org] * rng.uniform(0.5, 1.5, n)
@@ -70,12 +82,12 @@ def enterprise(w: World) -> Population:
         ip_count=ip_count,
         keys=rng.integers(1, 4, n),
         stream=0.95,
-        cache_rate=rng.uniform(0.6, 0.9, n),
+        cache_rate=rng.uniform(h.enterprise_cache_low, h.enterprise_cache_high, n),
         classified=rng.random(h.enterprise_orgs)[org] < w.scenario.content_flag_share,
         tool_set=rng.choice([0, 1], size=n, p=[0.7, 0.3]),
         channel=rng.choice(3, size=h.enterprise_orgs, p=[0.6, 0.25, 0.15])[org],
         system_count=1,
-        system_base=CODING_AGENT,
+        system_base=system_base,
     )
     activity = np.ones((n, w.days)) * weight[:, None] * weekdays(w, 0.12)[None, :]
     return Population(
@@ -89,6 +101,7 @@ def enterprise(w: World) -> Population:
         old_models=np.array([0.55, 0.45, 0.0]),
         pivot=Pivot(share=0.6, tau_days=2.0, delay_days=2.0),
         template_fresh=0.85,
+        org_share=h.enterprise_org_id_share,
         activity=activity,
     )
 
@@ -159,8 +172,17 @@ def agent_framework(w: World) -> Population:
     columns = independent(w, rng, n)
     framework_a = rng.random(n) < 0.7
     columns["tool_set"] = np.where(framework_a, 3, 2)
+    own_client = columns["user_agent"]
     columns["user_agent"] = rng.choice([6, 0, 2], size=n, p=[0.4, 0.4, 0.2])
     columns["focus"] = -1
+    if h.framework_sdk_share >= 0:
+        # The framework's SDK string for most users, their own client for the others.
+        sdk = w.rng("framework.sdk").random(n) < h.framework_sdk_share
+        columns["user_agent"] = np.where(sdk, h.framework_user_agent, own_client)
+    if h.framework_quickstart > 0:
+        # Each framework's quick-start example: one template, run by many users now and then.
+        columns["template_count"] = 1
+        columns["template_base"] = QUICKSTART + np.where(framework_a, 0, 1)
     accounts = w.builder.add(
         AGENT_FRAMEWORK,
         n,
@@ -185,7 +207,7 @@ def agent_framework(w: World) -> Population:
         mix=mix(tool_use=0.45, agentic_coding=0.25, chat=0.12, data_analysis=0.1, reasoning=0.08),
         old_models=np.array([0.3, 0.6, 0.1]),
         pivot=Pivot(share=0.35, tau_days=6.0),
-        template_fresh=1.0,
+        template_fresh=1.0 - h.framework_quickstart,
         activity=activity * weekdays(w, 0.6)[None, :],
     )
 

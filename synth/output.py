@@ -115,3 +115,11 @@ def write_accounts(out: Path, plan: Plan) -> pa.Table:
 
 def write_scenario(out: Path, document: dict[str, Any]) -> None:
     (out / "scenario.json").write_text(json.dumps(document, indent=2) + "\n")
+
+
+def write_world(out: Path, plan: Plan) -> None:
+    """``world.json`` beside the run of a drawn world: its parameters as drawn, which
+    ``synth generate --scenario world.json`` turns into the same run again."""
+    if plan.scenario.world is not None:
+        text = json.dumps(plan.scenario.to_dict(), indent=2)
+        (out / "world.json").write_text(text + "\n")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from synth import campaigns, honest, lookalikes, proxy
+from synth import campaigns, honest, lookalikes, proxy, shapes
 from synth.accounts import AccountTable
 from synth.populations import Population
 from synth.scenario import Scenario
@@ -63,7 +63,8 @@ def build_plan(scenario: Scenario) -> Plan:
     effective = scenario.scaled()
     world = World(effective)
     minimax = campaigns.minimax(world)
-    populations = [minimax, campaigns.moonshot(world), campaigns.deepseek(world)]
+    attacks = [minimax, campaigns.moonshot(world), campaigns.deepseek(world)]
+    populations = list(attacks)
     populations += [
         honest.general(world),
         lookalikes.enterprise(world),
@@ -74,6 +75,9 @@ def build_plan(scenario: Scenario) -> Plan:
         lookalikes.batch_jobs(world),
     ]
     populations += proxy.proxy_customers(world, minimax.volume, minimax)
+    # Last, so that the populations above keep their numbers (and their generators).
+    for campaign in attacks:
+        populations += shapes.resale(getattr(effective, campaign.name).shape, campaign)
     table, ips = world.builder.build()
     daily = np.stack([apportion(p.volume, p.activity.sum(axis=0)) for p in populations])
     return Plan(

@@ -95,6 +95,7 @@ class Population:
     proxy_cdf: F64 | None = None  # proxy_benign: cumulative weights over the proxy pool
     row_timezones: bool = False  # requests of many customers: time zone per request
     user_agent_spread: float = 0.0  # share of rows whose client string is not the account's
+    org_share: float = 1.0  # share of rows that carry the account's org_id
     # Expected activity per account and day, relative within the population.
     activity: F64 = field(default_factory=lambda: np.zeros((0, 0)))
 

@@ -157,6 +157,8 @@ def draw(
     if pop.user_agent_spread > 0:
         other = np.searchsorted(_UA_CDF, rng.random(n) * _UA_CDF[-1])
         user_agent = np.where(u[3] < pop.user_agent_spread, other, user_agent)
+    # Drawn last and only when some rows lack it, so other populations draw as before.
+    no_org = rng.random(n) >= pop.org_share if pop.org_share < 1 else np.zeros(n, np.bool_)
     return {
         "ts_start": np.round(ts, 3),
         "account": who,
@@ -170,6 +172,7 @@ def draw(
         "error": u[4] < pop.error_rate,
         "thinking": np.full(n, pop.thinking_always),
         "source": np.full(n, source, dtype=np.int64),
+        "no_org": no_org,
     }
 
 

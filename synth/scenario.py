@@ -16,6 +16,44 @@ from typing import Any
 
 DAY = 86_400.0
 DEFAULT_DAYS = 56
+IP_MODES = ("", "own", "nat", "datacenter", "residential")
+TIMINGS = ("", "flat", "lockstep", "business")
+
+
+WORLD = {"world": True}
+
+
+def world_field(default: Any) -> Any:
+    """A parameter that only drawn worlds (``synth.worlds``) set. At its default it is
+    left out of ``Scenario.to_dict``, so the default scenario's document, and the
+    run salt derived from it, stay as they were before the parameter existed; it is
+    never multiplied by the scale."""
+    return field(default=default, metadata=WORLD)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How a campaign is run, beyond its own defaults. Zero or empty values keep the
+    campaign's defaults; worlds draw the others."""
+
+    # Accounts per payment instrument: card farms of this size (0: the campaign's own scheme).
+    farm_size: int = 0
+    # "own": a few addresses per account; "nat": one address for all; "datacenter": a
+    # small pool in a few /24s shared by all; "residential": a fresh address on nearly
+    # every call (a pool far larger than the calls).
+    ip_mode: str = ""
+    # Share of each account's calls that are a real customer's, resold through it.
+    resale_share: float = 0.0
+    # Size of the pool of templates the campaign's prompts come from.
+    templates: int = 0
+    # "flat" (24/7), "lockstep" (round-robin across accounts), "business" (office
+    # hours of the operator's time zone, ``operator_tz`` hours east of UTC).
+    timing: str = ""
+    operator_tz: int = 0
+    # Per-account rates spread over ``10 ** rate_orders`` (log-uniform).
+    rate_orders: float = 0.0
+    # One client string (index into ``catalogue.USER_AGENTS``) for every account.
+    user_agent: int = -1
 
 
 @dataclass(frozen=True)
@@ -34,6 +72,7 @@ class MiniMax:
     pivot_share: float = 0.5
     pivot_hours: float = 6.0
     agentic_share: float = 0.88
+    shape: Shape = field(default=Shape(), metadata=WORLD)
 
 
 @dataclass(frozen=True)
@@ -46,6 +85,7 @@ class Moonshot:
     end_day: float = 51.0
     phase2_day: float = 30.0
     system_variations: int = 40
+    shape: Shape = field(default=Shape(), metadata=WORLD)
 
 
 @dataclass(frozen=True)
@@ -58,6 +98,7 @@ class DeepSeek:
     end_day: float = 40.0
     payment_instruments: int = 4
     per_account_per_minute: float = 1.5
+    shape: Shape = field(default=Shape(), metadata=WORLD)
 
 
 @dataclass(frozen=True)
@@ -85,6 +126,22 @@ class Honest:
     # Of the proxy's benign traffic, the share sent through the hydra's own accounts
     # (the rest comes from customers' own accounts over the same proxy IPs).
     resale_in_campaign_accounts: float = 0.4
+    # Enterprises: accounts per organisation, the share of their records that carry
+    # the organisation's id (always on its accounts), cache reuse, and the share of
+    # organisations that send an internal system prompt of their own rather than a
+    # coding agent's.
+    enterprise_accounts_min: int = world_field(1)
+    enterprise_accounts_max: int = world_field(4)
+    enterprise_org_id_share: float = world_field(1.0)
+    enterprise_cache_low: float = world_field(0.6)
+    enterprise_cache_high: float = world_field(0.9)
+    enterprise_internal_prompt: float = world_field(0.0)
+    # Agent frameworks: the share of users whose client is the framework's SDK
+    # (negative: a mix of three common clients), which SDK string, and the share of
+    # calls that run the framework's quick-start example (one template per framework).
+    framework_sdk_share: float = world_field(-1.0)
+    framework_user_agent: int = world_field(6)
+    framework_quickstart: float = world_field(0.0)
 
 
 # Smallest account counts at any scale: below these a campaign or a look-alike
@@ -123,6 +180,11 @@ class Scenario:
     content_flag_share: float = 0.3
     # Records that carry ``prompt_text`` (the server then derives their fingerprints).
     prompt_text_share: float = 0.0005
+    # The world this scenario was drawn as (``synth.worlds``), or None.
+    world: int | None = world_field(None)
+    # Languages of prompt texts, with weights: campaigns' and honest traffic's.
+    campaign_languages: tuple[tuple[str, float], ...] = world_field((("en", 1.0),))
+    honest_languages: tuple[tuple[str, float], ...] = world_field((("en", 1.0),))
     minimax: MiniMax = field(default_factory=MiniMax)
     moonshot: Moonshot = field(default_factory=Moonshot)
     deepseek: DeepSeek = field(default_factory=DeepSeek)
@@ -158,7 +220,7 @@ class Scenario:
             share = self.span_share(name)
             for f in dataclasses.fields(part):
                 value = getattr(part, f.name)
-                if not isinstance(value, int) or isinstance(value, bool):
+                if not isinstance(value, int) or isinstance(value, bool) or f.metadata:
                     continue
                 if f.name.endswith("volume"):
                     changes[f.name] = round(value * self.scale * share)
@@ -183,9 +245,24 @@ class Scenario:
         for share in ("content_flag_share", "prompt_text_share"):
             if not 0 <= getattr(self, share) <= 1:
                 raise ValueError(f"{share}: {getattr(self, share)} must be within 0..1")
+        for name in ("minimax", "moonshot", "deepseek"):
+            shape = getattr(self, name).shape
+            if shape.ip_mode not in IP_MODES:
+                raise ValueError(
+                    f"{name}.shape.ip_mode: {shape.ip_mode!r} is not one of {IP_MODES}"
+                )
+            if shape.timing not in TIMINGS:
+                raise ValueError(f"{name}.shape.timing: {shape.timing!r} is not one of {TIMINGS}")
+            if not 0 <= shape.resale_share < 1:
+                raise ValueError(f"{name}.shape.resale_share: {shape.resale_share} not in [0, 1)")
+        h = self.honest
+        if not 1 <= h.enterprise_accounts_min <= h.enterprise_accounts_max:
+            raise ValueError("honest.enterprise_accounts_min/max: need 1 <= min <= max")
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Every parameter, world parameters only where they differ from their default."""
+        out: dict[str, Any] = _as_dict(self)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Scenario:
@@ -204,11 +281,30 @@ class Scenario:
                     raise ValueError(
                         f"scenario: unknown field(s) {name}.{', '.join(sorted(wrong))}"
                     )
-                values[name] = kind(**values[name])
+                part = dict(values[name])
+                if "shape" in part:
+                    part["shape"] = Shape(**part["shape"])
+                values[name] = kind(**part)
         if "old_models" in values:
             values["old_models"] = tuple(values["old_models"])
+        for name in ("campaign_languages", "honest_languages"):
+            if name in values:
+                values[name] = tuple((str(lang), float(w)) for lang, w in values[name])
         return cls(**values)
 
     @classmethod
     def load(cls, path: Path) -> Scenario:
         return cls.from_dict(json.loads(path.read_text()))
+
+
+def _as_dict(value: Any) -> Any:
+    """``dataclasses.asdict``, leaving out world parameters at their defaults."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _as_dict(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not (f.metadata.get("world") and getattr(value, f.name) == f.default)
+        }
+    if isinstance(value, tuple):
+        return tuple(_as_dict(v) for v in value)
+    return value

@@ -1,6 +1,7 @@
 """Prompt text for the few records that carry it, so that the server's own
-fingerprinting and classification are exercised. One phrasing per task kind, with
-a quoted subject and numbers that the template fingerprint masks."""
+fingerprinting and classification are exercised. One phrasing per task kind (and
+per language, ``synth.languages``), with a quoted subject and numbers that the
+template fingerprint masks."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy.typing as npt
 from faker import Faker
 
 from synth.catalogue import KINDS
+from synth.languages import LOCALES, PHRASES, PLACE_SUBJECTS
 
 _PHRASES = {
     "chat": "Could you explain {q} in plain words? I have {n} minutes.",
@@ -29,13 +31,30 @@ _PHRASES = {
 }
 
 
-def prompt_texts(seed: int, day: int, kinds: npt.NDArray[np.integer]) -> list[str]:
-    """One text per row of ``kinds`` (task-kind indices), seeded per day."""
+def prompt_texts(
+    seed: int, day: int, kinds: npt.NDArray[np.integer], languages: list[str] | None = None
+) -> list[str]:
+    """One text per row of ``kinds`` (task-kind indices), seeded per day; in English,
+    or in each row's language of ``languages``."""
     fake = Faker()
     fake.seed_instance(seed * 1_000 + day)
+    local: dict[str, Faker] = {}
     out = []
-    for kind in kinds:
-        phrase = _PHRASES[KINDS[int(kind)].name]
-        subject = f"'{fake.sentence(nb_words=6).rstrip('.')}'"
-        out.append(phrase.format(q=subject, n=fake.random_int(2, 500)))
+    for row, kind in enumerate(kinds):
+        name = KINDS[int(kind)].name
+        language = "en" if languages is None else languages[row]
+        if language == "en":
+            phrase = _PHRASES[name]
+            subject = f"'{fake.sentence(nb_words=6).rstrip('.')}'"
+            out.append(phrase.format(q=subject, n=fake.random_int(2, 500)))
+            continue
+        if language not in local:
+            local[language] = Faker(LOCALES[language])
+            local[language].seed_instance(seed * 1_000 + day)
+        other = local[language]
+        text = other.city() if language in PLACE_SUBJECTS else other.sentence(nb_words=6)
+        subject = (
+            f"「{text.rstrip('.。')}」" if language in ("zh", "ja") else f"'{text.rstrip('.')}'"
+        )
+        out.append(PHRASES[language][name].format(q=subject, n=other.random_int(2, 500)))
     return out

@@ -1,8 +1,11 @@
 """``detector evaluate``: replay a synth scenario and grade the cases against its truth.
 
-The replay feeds the scenario's day files, in event-time order, to the same engine the
-service runs (``--through-store`` sends them through ingest and the store instead,
-slower and identical in result). The grade, per campaign: did it become a case,
+The replay takes the scenario's accounts and day files, in event-time order, through
+the API's own validation and normalisation (``validate_accounts``, ``validate_records``:
+fingerprints and content flags derived from prompt text, the text dropped), encodes
+them as the event log stores a segment and reads them back as the pipeline runner
+does, into the engine the service runs; only the database is left out. The grade,
+per campaign: did it become a case,
 account recall and precision of its cases, the share of its exchanges that had
 arrived when its first case opened, hours from its start; and, over the honest
 population: honest accounts inside cases, and cases made of look-alikes only.
@@ -10,6 +13,7 @@ population: honest accounts inside cases, and cases made of look-alikes only.
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -20,11 +24,18 @@ from typing import Any
 
 import polars as pl
 
-from detector.features.capability import content_flags_from_text
-from detector.features.frames import RECORD_SCHEMA, narrow
+from detector.config import Settings, get_settings
+from detector.features.frames import narrow, read_records
+from detector.ingest.decode import ItemError
+from detector.ingest.service import validate_accounts, validate_records
 from detector.pipeline.cases import CaseUpdate
 from detector.pipeline.engine import META_SCHEMA, Engine, EngineConfig
+from detector.schema import Limits
 from detector.scoring.scorer import ClusterScorer
+from detector.store.event_log import decode_payload, prepare_batch
+
+# Records per ingest batch: synth replay's default batch size.
+_BATCH = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,57 +59,68 @@ class Scenario:
     def day_files(self) -> list[Path]:
         return sorted((self.root / "records").glob("*.parquet"))
 
-    def days(self) -> Iterator[pl.DataFrame]:
-        """Each day's records in the canonical columns, content flags derived from
-        prompt text as ingest derives them."""
+    def days(self, settings: Settings | None = None) -> Iterator[pl.DataFrame]:
+        """Each day's records as the pipeline runner reads them from the store, after
+        the API's ingest path (``ingested``)."""
+        settings = settings or get_settings()
         for path in self.day_files():
-            frame = pl.read_parquet(path)
-            yield with_text_flags(frame)
+            # One frame a day, as the runner takes in a chunk of many segments.
+            yield pl.concat(list(ingested(pl.read_parquet(path), settings)))
+
+    def meta(self, settings: Settings | None = None) -> pl.DataFrame:
+        """The accounts' sign-up metadata, validated as ``POST /v1/accounts`` does."""
+        settings = settings or get_settings()
+        limits = Limits.from_settings(settings)
+        lines = (self.root / "accounts.ndjson").read_bytes().splitlines(keepends=True)
+        rows = []
+        for start in range(0, len(lines), limits.max_records_per_batch):
+            raw = b"".join(lines[start : start + limits.max_records_per_batch])
+            decoded = validate_accounts(raw, "ndjson", limits)
+            _refuse(decoded.errors, "account")
+            rows += [{name: getattr(a, name) for name in META_SCHEMA} for a in decoded.items]
+        return pl.DataFrame(rows, schema=META_SCHEMA)
 
 
-def with_text_flags(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add the classifier's flags for records with prompt text (as ingest does)."""
-    columns = [
-        pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
-        for name, dtype in RECORD_SCHEMA.items()
-    ]
-    out = frame.select(columns)
-    if "prompt_text" not in frame.columns:
-        return out
-    texts = frame["prompt_text"]
-    if texts.null_count() == len(texts):
-        return out
-    derived = texts.map_elements(content_flags_from_text, return_dtype=pl.List(pl.String))
-    merged = pl.concat_list(
-        pl.col("content_flags").fill_null([]), derived.fill_null([])
-    ).list.unique(maintain_order=True)
-    return out.with_columns(
-        pl.when(texts.is_not_null())
-        .then(merged)
-        .otherwise(pl.col("content_flags"))
-        .alias("content_flags")
-    )
+def ingested(frame: pl.DataFrame, settings: Settings) -> Iterator[pl.DataFrame]:
+    """``frame``'s records through ingest and back, in batches: sent as NDJSON (as
+    ``synth replay`` sends them), validated and normalised by ``validate_records``,
+    encoded as the event log's segment, and parsed by the runner's reader to the
+    narrow frame. Raises ``ValueError`` on a record the API would reject."""
+    limits = Limits.from_settings(settings)
+    key = settings.fingerprint_key.get_secret_value().encode()
+    size = min(_BATCH, limits.max_records_per_batch)
+    for batch in frame.iter_slices(size):
+        body = io.BytesIO()
+        batch.write_ndjson(body)
+        decoded = validate_records(
+            body.getvalue(),
+            "ndjson",
+            limits,
+            fingerprint_key=key,
+            keep_prompt_text=settings.keep_prompt_text,
+        )
+        _refuse(decoded.errors, "record")
+        payload = prepare_batch(decoded.items).segment["payload"]
+        if isinstance(payload, bytes):
+            yield narrow(read_records(decode_payload(payload)))
 
 
-def meta_frame(accounts: pl.DataFrame) -> pl.DataFrame:
-    return accounts.select(
-        [
-            pl.col(name).cast(dtype) if name in accounts.columns else pl.lit(None, dtype)
-            for name, dtype in META_SCHEMA.items()
-        ]
-    )
+def _refuse(errors: list[ItemError], what: str) -> None:
+    if errors:
+        first = errors[0]
+        raise ValueError(f"{what} {first.index}: rejected by ingest: {first.message}")
 
 
 def replay(scenario: Scenario, config: EngineConfig) -> tuple[list[CaseUpdate], int, float]:
     """All case updates of a replay through the engine, the records fed, and seconds."""
     engine = Engine(config=config, scorer=ClusterScorer(threshold=config.threshold))
-    engine.set_meta(meta_frame(scenario.accounts))
+    started = time.perf_counter()
+    engine.set_meta(scenario.meta())
     updates: list[CaseUpdate] = []
     fed = 0
-    started = time.perf_counter()
-    for day in scenario.days():
-        engine.add(narrow(day.sort("ts_start")))
-        fed += day.height
+    for chunk in scenario.days():
+        engine.add(chunk)
+        fed += chunk.height
         updates += engine.advance()
     updates += engine.advance(flush=True)
     return updates, fed, time.perf_counter() - started
