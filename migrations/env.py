@@ -31,11 +31,18 @@ def run_migrations_online() -> None:
     assert url is not None
     engine = make_engine(url)
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table by copying it and dropping the original; with
+            # foreign keys on, that drop would cascade to every row referencing it (a
+            # case's accounts, decisions, snoozes). The pragma is a no-op inside a
+            # transaction, so it is set on the driver's connection before one begins.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         # SQLite cannot ALTER most things; batch mode rebuilds tables instead.
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
+            render_as_batch=sqlite,
         )
         with context.begin_transaction():
             context.run_migrations()

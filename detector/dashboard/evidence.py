@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Row, func, select
 from detector.dashboard.queries import CASES, regressed_cases
 from detector.store.models import AccountRow
 from detector.store.pipeline_models import CaseAccountRow, CaseRow, DecisionRow
-from detector.store.review_models import SnoozeRow
+from detector.store.review_models import AuditRow, SnoozeRow
 from detector.store.reviews import aware
 
 # Sign-ups spread over more than this are drawn per day instead of per hour.
@@ -51,6 +51,8 @@ class CaseDetail:
     decisions: list[Row[Any]] = field(default_factory=list)
     snooze: Row[Any] | None = None
     regressed: bool = False
+    # The pipeline's audit entry of clearing the case, while it is cleared.
+    cleared: Row[Any] | None = None
 
 
 def case_detail(
@@ -84,7 +86,18 @@ def case_detail(
         decisions=decisions,
         snooze=snooze,
         regressed=bool(regressed_cases(conn, case_ids=[case_id])),
+        cleared=clearing(conn, case_id=case_id) if case.status == "cleared" else None,
     )
+
+
+def clearing(conn: Connection, *, case_id: str) -> Row[Any] | None:
+    """The latest ``clear`` entry of the case's audit trail: when and why it was cleared."""
+    return conn.execute(
+        select(AuditRow.__table__)
+        .where(AuditRow.case_id == case_id, AuditRow.action == "clear")
+        .order_by(AuditRow.id.desc())
+        .limit(1)
+    ).first()
 
 
 def account_page(

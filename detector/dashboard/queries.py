@@ -28,7 +28,7 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "opened": (CaseRow.opened_at.desc(), CaseRow.case_id),
     "size": (CaseRow.account_count.desc(), CaseRow.case_id),
 }
-STATUSES = ("open", "in_review", "snoozed", "closed")
+STATUSES = ("open", "in_review", "snoozed", "closed", "cleared")
 
 
 @dataclass(frozen=True, slots=True)

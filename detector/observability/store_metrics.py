@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from detector.store.event_log import LogTotals, totals
-from detector.store.pipeline_models import CaseRow, PipelineStateRow
+from detector.store.pipeline_models import CASE_STATUSES, CaseRow, PipelineStateRow
 
 PIPELINE = "main"
 
@@ -112,7 +112,7 @@ _PENDING = "Records in the event log the pipeline has not processed yet."
 
 def _case_metrics(conn: Connection) -> list[Metric]:
     family = GaugeMetricFamily("detector_cases", "Cases by status.", labels=["status"])
-    counts = dict.fromkeys(("open", "in_review", "snoozed", "closed"), 0)
+    counts = dict.fromkeys(CASE_STATUSES, 0)
     for status, count in conn.execute(
         select(CaseRow.status, func.count()).group_by(CaseRow.status)
     ):

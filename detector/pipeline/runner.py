@@ -31,6 +31,7 @@ from detector.pipeline.engine import META_SCHEMA, Engine, EngineConfig
 from detector.scoring.scorer import ClusterScorer
 from detector.store import case_identity as identity
 from detector.store import cases as store
+from detector.store.clearing import clear_quiet_cases
 from detector.store.db import write_transaction
 from detector.store.event_log import decode_into, totals
 from detector.store.models import AccountRow
@@ -118,6 +119,7 @@ class PipelineRunner:
     chunk_records: int = 250_000
     checkpoint_seconds: float = 30.0
     lease_seconds: float = 60.0
+    clear_after_days: float = 7.0
     engine_: Engine | None = None
     decisions_seen_: int = 0
     renewed_at_: float = 0.0
@@ -234,6 +236,13 @@ class PipelineRunner:
                 return None
             store.mark_processed(conn, segments=segments)
             written = store.write_case_updates(conn, updates=updates)
+            clear_quiet_cases(
+                conn,
+                updates=updates,
+                threshold=self.config.threshold,
+                event_time=engine.watermark,
+                clear_after_days=self.clear_after_days,
+            )
             store.save_state(
                 conn,
                 state=store.StoredState(

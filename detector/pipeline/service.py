@@ -26,4 +26,5 @@ def make_runner(db: SqlEngine, settings: Settings) -> PipelineRunner:
         checkpoint_seconds=settings.pipeline_checkpoint_seconds,
         chunk_records=settings.pipeline_chunk_records,
         lease_seconds=settings.pipeline_lease_seconds,
+        clear_after_days=settings.case_clear_after_days,
     )

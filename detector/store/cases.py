@@ -214,8 +214,15 @@ def write_case_updates(conn: Connection, *, updates: Iterable[CaseUpdate]) -> in
             "timeline": item.timeline,
             "signatures": item.signatures,
         }
+        opened_at = _time(item.opened_at)
+        # A case opens when its cluster crosses the threshold: flagged then, at least
+        # (``clear_quiet_cases`` moves it on).
         stmt = _insert(conn, CaseRow).values(
-            case_id=item.case_id, status="open", opened_at=_time(item.opened_at), **values
+            case_id=item.case_id,
+            status="open",
+            opened_at=opened_at,
+            last_flagged_at=opened_at,
+            **values,
         )
         conn.execute(stmt.on_conflict_do_update(index_elements=["case_id"], set_=values))
         new = joined.get(item.case_id, {})

@@ -25,7 +25,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from detector.store.models import Base, Int64Key
 
-CASE_STATUSES = ("open", "in_review", "snoozed", "closed")
+# ``cleared``: the pipeline took the case out of the open queue because its cluster
+# stayed under the threshold (see ``store.cases.clear_quiet_cases``).
+CASE_STATUSES = ("open", "in_review", "snoozed", "closed", "cleared")
 DECISION_ACTIONS = ("accept", "watch", "block", "escalate")
 
 
@@ -47,7 +49,8 @@ class CaseRow(Base):
     __tablename__ = "cases"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('open', 'in_review', 'snoozed', 'closed')", name="status_known"
+            "status IN ('open', 'in_review', 'snoozed', 'closed', 'cleared')",
+            name="status_known",
         ),
         CheckConstraint("score >= 0 AND score <= 1", name="score_unit"),
     )
@@ -59,6 +62,9 @@ class CaseRow(Base):
     peak_score: Mapped[float] = mapped_column(Float)
     # Event time (the end of the window in which the cluster first crossed the threshold).
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # Event time of the last tick at which its cluster scored at or over the threshold:
+    # a case whose cluster stays under it long enough is cleared.
+    last_flagged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Event time of the last window that changed the case.
     last_event_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Wall-clock time of the last write (pipeline or reviewer).

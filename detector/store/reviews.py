@@ -32,6 +32,10 @@ STATUS_AFTER = {
     "escalate": "in_review",
 }
 CLOSING = frozenset(action for action, status in STATUS_AFTER.items() if status == "closed")
+# Audit actions that are a reviewer's say on a case's status. The system's own
+# (``wake``, ``regressed``, and the pipeline's ``clear`` and ``reflagged``) are not:
+# a case whose latest word came from a reviewer is never cleared by the pipeline.
+REVIEWER_ACTIONS = frozenset(STATUS_AFTER) | {"snooze", "reopen"}
 
 
 # --- decisions, snoozes, reopen ---------------------------------------------------

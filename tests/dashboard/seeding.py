@@ -48,6 +48,7 @@ def case_row(
     opened_at: datetime = ORIGIN,
     days: int = 14,
     features: dict[str, float] | None = None,
+    last_flagged_at: datetime | None = None,
     rng: random.Random | None = None,
 ) -> dict[str, Any]:
     rng = rng or random.Random(case_id)
@@ -62,6 +63,8 @@ def case_row(
         "peak_score": score,
         "opened_at": opened_at,
         "last_event_at": opened_at + timedelta(days=days),
+        # Flagged until its last update, unless told otherwise.
+        "last_flagged_at": last_flagged_at or opened_at + timedelta(days=days),
         "updated_at": now,
         "account_count": accounts,
         "record_count": accounts * 120,

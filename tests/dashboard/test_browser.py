@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from detector.config import Settings
-from tests.dashboard.seeding import PASSWORD, seed_case
+from detector.store.clearing import clear_quiet_cases
+from detector.store.db import write_transaction
+from tests.dashboard.seeding import ORIGIN, PASSWORD, seed_case
 from tests.support.server import LiveServer
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
@@ -142,3 +146,54 @@ def test_sign_in_read_the_top_case_block_it_and_find_it_in_the_blocklist(
     audit = page.locator("table.audit tbody tr").first.inner_text()
     assert "alice" in audit and "block" in audit and "MiniMax-like" in audit
     shot(page, "06-audit")
+
+
+def test_the_cleared_tab_lists_a_cleared_case_and_reopening_brings_it_back(
+    live: LiveServer, page: Any, seeded: Callable[..., None], engine: Engine
+) -> None:
+    seeded(seed_case, "case-busy", score=0.93, account_ids=["b1", "b2"])
+    seeded(
+        seed_case,
+        "case-quiet",
+        score=0.0002,
+        account_ids=["q1", "q2"],
+        last_flagged_at=ORIGIN + timedelta(days=7),
+    )
+    with write_transaction(engine) as conn:
+        clear_quiet_cases(
+            conn,
+            updates=[],
+            threshold=0.7,
+            event_time=(ORIGIN + timedelta(days=15)).timestamp(),
+            clear_after_days=7.0,
+        )
+
+    page.goto(f"{live.url}/dashboard")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live.url}/dashboard")
+    rows = page.locator("tr.case-row")
+    assert [rows.nth(i).get_attribute("data-case-id") for i in range(rows.count())] == ["case-busy"]
+
+    tab = page.locator("nav.tabs a", has_text="cleared")
+    assert tab.inner_text().split() == ["Cleared", "1"]
+    tab.click()
+    page.wait_for_url("**/dashboard?status=cleared*")
+    assert rows.count() == 1 and rows.first.get_attribute("data-case-id") == "case-quiet"
+    shot(page, "07-cleared-tab")
+
+    rows.first.locator("a.case-link").click()
+    page.wait_for_url("**/dashboard/cases/case-quiet")
+    assert page.locator("#case-status").inner_text() == "cleared"
+    assert "below the threshold for 7 days of event time" in page.locator("#cleared").inner_text()
+    shot(page, "08-cleared-case")
+    page.fill("#cleared input[name=note]", "one card, same as a blocked case")
+    page.click("#reopen-button")
+    page.wait_for_url("**/dashboard/cases/case-quiet")
+    assert page.locator("#case-status").inner_text() == "open"
+    assert page.locator("#cleared").count() == 0
+
+    page.goto(f"{live.url}/dashboard")
+    listed = [rows.nth(i).get_attribute("data-case-id") for i in range(rows.count())]
+    assert sorted(listed) == ["case-busy", "case-quiet"]

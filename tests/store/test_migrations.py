@@ -6,12 +6,13 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 import detector.store
 from detector.store.db import make_engine
@@ -97,3 +98,51 @@ def test_upgrade_is_idempotent(empty: tuple[str, Engine]) -> None:
     upgrade(url)
     upgrade(url)
     assert current_revision(engine) == head_revision()
+
+
+def test_0004_keeps_every_case_and_the_rows_that_reference_it(
+    empty: tuple[str, Engine],
+) -> None:
+    """SQLite rebuilds ``cases`` for the new column and status: the rebuild must not
+    cascade to the case's accounts and decisions, and each case is backfilled as
+    last flagged at its last update."""
+    url, engine = empty
+    upgrade(url, "0003")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO cases (case_id, cluster_id, status, score, peak_score, opened_at,"
+                " last_event_at, updated_at, account_count, record_count, capability_mix,"
+                " reasons, features, shared, timeline, signatures) VALUES ('C1', 'k', 'open',"
+                " 0.0002, 0.9, :opened, :last, :last, 1, 10, '{}', '[]', '{}', '{}', '[]', '[]')"
+            ),
+            {"opened": datetime(2026, 1, 1, tzinfo=UTC), "last": datetime(2026, 1, 5, tzinfo=UTC)},
+        )
+        conn.execute(
+            text("INSERT INTO case_accounts VALUES ('C1', 'a1', :at, 5)"),
+            {"at": datetime(2026, 1, 1, tzinfo=UTC)},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO decisions (case_id, action, note, actor, created_at)"
+                " VALUES ('C1', 'watch', '', 'alice', :at)"
+            ),
+            {"at": datetime(2026, 1, 2, tzinfo=UTC)},
+        )
+    upgrade(url, "0004")
+
+    def counts() -> tuple[int, int]:
+        with engine.connect() as conn:
+            accounts = conn.execute(text("SELECT count(*) FROM case_accounts")).scalar_one()
+            decisions = conn.execute(text("SELECT count(*) FROM decisions")).scalar_one()
+        return int(accounts), int(decisions)
+
+    assert counts() == (1, 1)
+    with engine.begin() as conn:
+        flagged = conn.execute(text("SELECT last_flagged_at FROM cases")).scalar_one()
+        conn.execute(text("UPDATE cases SET status = 'cleared'"))
+    assert str(flagged).startswith("2026-01-05 00:00:00")
+    downgrade(url, "0003")
+    assert counts() == (1, 1)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT status FROM cases")).scalar_one() == "open"

@@ -14,10 +14,19 @@ from detector.store.pipeline_models import CASE_STATUSES, CaseRow
 
 router = APIRouter(prefix="/v1", dependencies=[Authorized])
 
+STATUS_FILTERS = (*CASE_STATUSES, "all")
+
 
 def _iso(value: datetime) -> str:
     # SQLite returns naive datetimes; the store only ever writes UTC.
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+def storable(value: str) -> bool:
+    """Whether ``value`` can be compared with stored text: PostgreSQL refuses a NUL
+    character outright and a lone surrogate cannot be encoded to UTF-8, so neither
+    can be part of a case id."""
+    return "\x00" not in value and not any("\ud800" <= char <= "\udfff" for char in value)
 
 
 def summary(row: CaseRow) -> dict[str, Any]:
@@ -29,6 +38,7 @@ def summary(row: CaseRow) -> dict[str, Any]:
         "peak_score": row.peak_score,
         "opened_at": _iso(row.opened_at),
         "last_event_at": _iso(row.last_event_at),
+        "last_flagged_at": _iso(row.last_flagged_at),
         "updated_at": _iso(row.updated_at),
         "account_count": row.account_count,
         "record_count": row.record_count,
@@ -41,18 +51,26 @@ def summary(row: CaseRow) -> dict[str, Any]:
 @router.get("/cases")
 async def list_cases(
     state: State,
-    status: Annotated[str | None, Query(description="open, in_review, snoozed or closed")] = None,
+    status: Annotated[str | None, Query(description=", ".join(STATUS_FILTERS))] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
-    if status is not None and status not in CASE_STATUSES:
+    if status is not None and status not in STATUS_FILTERS:
         raise HTTPException(
-            status_code=422, detail=f"status: {status!r} is not one of {', '.join(CASE_STATUSES)}"
+            status_code=422, detail=f"status: {status!r} is not one of {', '.join(STATUS_FILTERS)}"
         )
+    if cursor is not None and not storable(cursor):
+        raise HTTPException(
+            status_code=422,
+            detail=f"cursor: {cursor!r} holds a NUL character or a lone surrogate, "
+            "which no case id does",
+        )
+    # "all" is what the dashboard's tab of every case asks for: no filter.
+    wanted = None if status == "all" else status
 
     def read() -> list[CaseRow]:
         with state.engine.connect() as conn:
-            return case_summaries(conn, status=status, limit=limit + 1, cursor=cursor)
+            return case_summaries(conn, status=wanted, limit=limit + 1, cursor=cursor)
 
     rows = await run_in_threadpool(read)
     page = rows[:limit]
@@ -65,6 +83,9 @@ async def list_cases(
 
 @router.get("/cases/{case_id}")
 async def get_case(state: State, case_id: str) -> dict[str, Any]:
+    if not storable(case_id):
+        raise HTTPException(status_code=404, detail=f"case_id: no case {case_id!r}")
+
     def read() -> tuple[CaseRow, list[str]] | None:
         with state.engine.connect() as conn:
             return case_detail(conn, case_id=case_id)

@@ -17,7 +17,7 @@ from detector.dashboard.web import render
 
 router = APIRouter()
 
-Status = Literal["open", "in_review", "snoozed", "closed", "all"]
+Status = Literal["open", "in_review", "snoozed", "closed", "cleared", "all"]
 Sort = Literal["score", "opened", "size"]
 
 
