@@ -31,6 +31,7 @@ from detector.pipeline.engine import META_SCHEMA, Engine, EngineConfig
 from detector.scoring.scorer import ClusterScorer
 from detector.store import case_identity as identity
 from detector.store import cases as store
+from detector.store.campaigns import link_campaigns
 from detector.store.clearing import clear_quiet_cases
 from detector.store.db import write_transaction
 from detector.store.event_log import decode_into, totals
@@ -236,6 +237,7 @@ class PipelineRunner:
                 return None
             store.mark_processed(conn, segments=segments)
             written = store.write_case_updates(conn, updates=updates)
+            link_campaigns(conn, updates=updates)
             clear_quiet_cases(
                 conn,
                 updates=updates,

@@ -263,13 +263,20 @@ def _refresh_counts(conn: Connection, item: CaseUpdate) -> None:
 
 
 def case_summaries(
-    conn: Connection, *, status: str | None, limit: int, cursor: str | None
+    conn: Connection,
+    *,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+    campaign: str | None = None,
 ) -> list[CaseRow]:
     """Cases in id order (ids grow with the event time they opened at); ``cursor`` is
-    the last case id of the previous page."""
+    the last case id of the previous page; ``campaign`` keeps one campaign's cases."""
     query = select(CaseRow)
     if status is not None:
         query = query.where(CaseRow.status == status)
+    if campaign is not None:
+        query = query.where(CaseRow.campaign_id == campaign)
     if cursor is not None:
         query = query.where(CaseRow.case_id > cursor)
     session = Session(bind=conn, expire_on_commit=False)

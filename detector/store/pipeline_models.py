@@ -65,6 +65,9 @@ class CaseRow(Base):
     # Event time of the last tick at which its cluster scored at or over the threshold:
     # a case whose cluster stays under it long enough is cleared.
     last_flagged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The oldest case of the campaign this one belongs to (cases whose clusters came
+    # to share accounts); None while it stands alone.
+    campaign_id: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     # Event time of the last window that changed the case.
     last_event_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Wall-clock time of the last write (pipeline or reviewer).

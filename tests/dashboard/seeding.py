@@ -49,6 +49,7 @@ def case_row(
     days: int = 14,
     features: dict[str, float] | None = None,
     last_flagged_at: datetime | None = None,
+    campaign_id: str | None = None,
     rng: random.Random | None = None,
 ) -> dict[str, Any]:
     rng = rng or random.Random(case_id)
@@ -65,6 +66,7 @@ def case_row(
         "last_event_at": opened_at + timedelta(days=days),
         # Flagged until its last update, unless told otherwise.
         "last_flagged_at": last_flagged_at or opened_at + timedelta(days=days),
+        "campaign_id": campaign_id,
         "updated_at": now,
         "account_count": accounts,
         "record_count": accounts * 120,

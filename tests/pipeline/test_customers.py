@@ -12,6 +12,7 @@ from detector.pipeline.runner import PipelineRunner
 from detector.store.pipeline_models import CaseAccountRow
 from tests.pipeline.customers import Customers, make_customers
 from tests.pipeline.traffic import Traffic
+from tests.support.server import LiveServer
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,10 @@ def flagged(db: Engine) -> dict[str, set[str]]:
 
 @pytest.mark.db
 def test_unseen_customer_shapes(
-    engine: Engine, customers: Customers, ingest: Callable[[Traffic, int], None]
+    engine: Engine,
+    customers: Customers,
+    ingest: Callable[[Traffic, int], None],
+    server: LiveServer,
 ) -> None:
     ingest(Traffic(records=customers.records, accounts=customers.accounts), 5_000)
     PipelineRunner(db=engine).run_until_idle(flush=True)
@@ -42,3 +46,14 @@ def test_unseen_customer_shapes(
     assert len(in_cases & hydra) >= 0.95 * len(hydra)
     # Every case it is in is made of it.
     assert all(accounts <= hydra for accounts in cases.values())
+
+    # The card farms opened cases apart; a reviewer sees them as one campaign.
+    with server.client() as client:
+        items = client.get("/v1/cases", params={"status": "all"}).json()["items"]
+        campaigns = {item["campaign_id"] for item in items}
+        assert len(campaigns) == 1 and None not in campaigns
+        (campaign,) = campaigns
+        listed = client.get("/v1/cases", params={"campaign": campaign, "status": "all"})
+        assert sorted(i["case_id"] for i in listed.json()["items"]) == sorted(cases)
+        detail = client.get(f"/v1/cases/{campaign}").json()
+        assert detail["campaign_cases"] == sorted(cases)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 
 from detector.api.deps import Authorized, State
+from detector.store.campaigns import campaign_cases
 from detector.store.cases import case_detail, case_summaries
 from detector.store.pipeline_models import CASE_STATUSES, CaseRow
 
@@ -45,6 +46,7 @@ def summary(row: CaseRow) -> dict[str, Any]:
         "capability_mix": row.capability_mix,
         "reasons": row.reasons,
         "signatures": row.signatures,
+        "campaign_id": row.campaign_id,
     }
 
 
@@ -54,6 +56,9 @@ async def list_cases(
     status: Annotated[str | None, Query(description=", ".join(STATUS_FILTERS))] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
+    campaign: Annotated[
+        str | None, Query(max_length=64, description="the cases of one campaign")
+    ] = None,
 ) -> dict[str, Any]:
     if status is not None and status not in STATUS_FILTERS:
         raise HTTPException(
@@ -65,12 +70,20 @@ async def list_cases(
             detail=f"cursor: {cursor!r} holds a NUL character or a lone surrogate, "
             "which no case id does",
         )
+    if campaign is not None and not storable(campaign):
+        raise HTTPException(
+            status_code=422,
+            detail=f"campaign: {campaign!r} holds a NUL character or a lone surrogate, "
+            "which no case id does",
+        )
     # "all" is what the dashboard's tab of every case asks for: no filter.
     wanted = None if status == "all" else status
 
     def read() -> list[CaseRow]:
         with state.engine.connect() as conn:
-            return case_summaries(conn, status=wanted, limit=limit + 1, cursor=cursor)
+            return case_summaries(
+                conn, status=wanted, limit=limit + 1, cursor=cursor, campaign=campaign
+            )
 
     rows = await run_in_threadpool(read)
     page = rows[:limit]
@@ -86,16 +99,20 @@ async def get_case(state: State, case_id: str) -> dict[str, Any]:
     if not storable(case_id):
         raise HTTPException(status_code=404, detail=f"case_id: no case {case_id!r}")
 
-    def read() -> tuple[CaseRow, list[str]] | None:
+    def read() -> tuple[tuple[CaseRow, list[str]] | None, list[str]]:
         with state.engine.connect() as conn:
-            return case_detail(conn, case_id=case_id)
+            found = case_detail(conn, case_id=case_id)
+            if found is None or found[0].campaign_id is None:
+                return found, []
+            return found, campaign_cases(conn, campaign_id=found[0].campaign_id)
 
-    found = await run_in_threadpool(read)
+    found, campaign = await run_in_threadpool(read)
     if found is None:
         raise HTTPException(status_code=404, detail=f"case_id: no case {case_id!r}")
     row, accounts = found
     return {
         **summary(row),
+        "campaign_cases": campaign,
         "account_ids": accounts,
         "features": row.features,
         "shared": row.shared,

@@ -15,6 +15,7 @@ from detector.dashboard.auth import SignedIn
 from detector.dashboard.evidence import case_detail
 from detector.dashboard.web import render
 from detector.errors import NotFoundError
+from detector.store.campaigns import campaign_cases
 from detector.store.db import write_transaction
 from detector.store.reviews import audit_trail, mark_viewed
 
@@ -64,6 +65,11 @@ def case_page(
     with state.engine.connect() as conn:
         detail = case_detail(conn, case_id=case_id, search=q, page=page)
         history = audit_trail(conn, case_id=case_id, limit=100) if detail else []
+        campaign = (
+            campaign_cases(conn, campaign_id=detail.case.campaign_id)
+            if detail is not None and detail.case.campaign_id is not None
+            else []
+        )
     if detail is None:
         raise NotFoundError(f"case_id: no case {case_id!r}")
     with write_transaction(state.engine) as conn:
@@ -82,6 +88,7 @@ def case_page(
         detail=detail,
         case=case,
         history=history,
+        campaign=campaign,
         shared=shared,
         features=sorted(
             (name, value)
