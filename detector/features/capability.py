@@ -1,20 +1,23 @@
 """Capabilities a record exercises, from structured fields first and prompt text second.
 
-The text classifier is a handful of transparent regular expressions, so a reviewer can
-read why a record counted as, say, chain-of-thought elicitation. It runs at ingest
+The text classifier is one transparent regular expression per flag, built from phrase
+lists per language (``detector.features.text_flags``), so a reviewer can read why a
+record counted as, say, chain-of-thought elicitation. It runs at ingest
 (``content_flags_from_text``), because the prompt text is not kept unless configured.
 
 >>> content_flags_from_text("Explain step by step the reasoning behind this answer: 42")
 ['cot_elicitation']
 >>> content_flags_from_text("Grade the response below on a 1-10 rubric.")
 ['rubric_grading']
+>>> content_flags_from_text("请按照评分标准给这个回答打分。")
+['rubric_grading']
 """
 
 from __future__ import annotations
 
-import re
-
 import polars as pl
+
+from detector.features.text_flags import flags_in
 
 # The capability columns of every feature frame, in a fixed order.
 CAPABILITIES: tuple[str, ...] = (
@@ -29,51 +32,10 @@ CAPABILITIES: tuple[str, ...] = (
     "chat",
 )
 
-_TEXT_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "cot_elicitation",
-        re.compile(
-            r"(step[- ]by[- ]step|chain[- ]of[- ]thought|reasoning (behind|trace|process)|"
-            r"show (your|all (of )?your) (work|reasoning|thinking)|"
-            r"(explain|write out|walk through) (your|the) (full |complete )?(reasoning|thought)|"
-            r"transparent reasoning|think (out loud|aloud))",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "rubric_grading",
-        re.compile(
-            r"(\brubric\b|grade (the|this) (response|answer)|score (the|this) (response|answer)|"
-            r"rate (the|this) (response|answer)|on a scale (of|from) \d+ to \d+|"
-            r"which (response|answer) is better)",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "code",
-        re.compile(
-            r"(```|\bdef \w+\(|\bclass \w+[:(]|\bfunction \w+\(|#include\b|\bimport \w+|"
-            r"\b(refactor|debug|unit tests?|stack trace|compile error|pull request)\b)",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "rewrite",
-        re.compile(
-            r"\b(rewrite|rephrase|paraphrase)\b.*\b(safe|neutral|sensitive|politically)\b",
-            re.IGNORECASE | re.DOTALL,
-        ),
-    ),
-    (
-        "computer_use",
-        re.compile(r"\b(screenshot|click (on|the)|mouse|browser tab|desktop)\b", re.IGNORECASE),
-    ),
-)
-
 
 def content_flags_from_text(text: str) -> list[str]:
     """The content flags the text classifier sets for one prompt, in rule order."""
-    return [flag for flag, pattern in _TEXT_RULES if pattern.search(text)]
+    return flags_in(text)
 
 
 def _has_flag(*flags: str) -> pl.Expr:
