@@ -20,6 +20,7 @@ FEATURE_LIMITS: dict[str, tuple[float, float]] = {
     "log_records_per_account": (0.0, 12.0),
     "accounts_per_instrument": (0.0, 50.0),
     "shared_payment_share": (0.0, 1.0),
+    "cross_org_payment_share": (0.0, 1.0),
     "org_count": (0.0, 50.0),
     "single_org": (0.0, 1.0),
     "ip_prefixes_per_account": (0.0, 1.0),
@@ -153,24 +154,37 @@ def account_orgs(meta: pl.DataFrame, state: pl.DataFrame) -> pl.DataFrame:
 
 
 def _signup_features(meta: pl.DataFrame, state: pl.DataFrame) -> pl.DataFrame:
-    org = (
-        account_orgs(meta, state)
-        .group_by("cluster_id")
-        .agg(
-            pl.col("org_id").drop_nulls().n_unique().alias("org_count"),
-            pl.col("org_id").null_count().alias("no_org"),
-        )
+    orgs = account_orgs(meta, state)
+    org = orgs.group_by("cluster_id").agg(
+        pl.col("org_id").drop_nulls().n_unique().alias("org_count"),
+        pl.col("org_id").null_count().alias("no_org"),
     )
     day = (pl.col("created_at") // 86_400).cast(pl.Int64)
     per_day = meta.group_by("cluster_id", day.alias("day")).agg(pl.len().alias("n"))
     burst = per_day.group_by("cluster_id").agg(pl.col("n").max().alias("burst_max"))
-    pay = meta.drop_nulls("payment_fingerprint").with_columns(
-        pl.col("account_id").n_unique().over("cluster_id", "payment_fingerprint").alias("pay_users")
+    # Who stands behind an account: its organisation, else the account itself.
+    owner = pl.coalesce("org_id", pl.lit("account:") + pl.col("account_id"))
+    pay = (
+        meta.drop_nulls("payment_fingerprint")
+        .join(orgs.select("account_id", owner.alias("owner")), on="account_id", how="left")
+        .with_columns(
+            pl.col("account_id")
+            .n_unique()
+            .over("cluster_id", "payment_fingerprint")
+            .alias("pay_users"),
+            pl.col("owner")
+            .n_unique()
+            .over("cluster_id", "payment_fingerprint")
+            .alias("pay_owners"),
+        )
     )
     payment = pay.group_by("cluster_id").agg(
         pl.col("payment_fingerprint").n_unique().alias("instruments"),
         pl.len().alias("paying_accounts"),
         (pl.col("pay_users") >= 2).sum().alias("shared_payment_accounts"),
+        # One card paying for three organisations or more: what organisations do
+        # not do (two may be a household's, or a person's work and own accounts).
+        (pl.col("pay_owners") >= 3).sum().alias("cross_org_payment_accounts"),
     )
     programs = meta.group_by("cluster_id").agg(
         pl.col("program").is_in(list(ABUSED_PROGRAMS)).sum().alias("abused_accounts"),
@@ -296,6 +310,9 @@ def _finish(frame: pl.DataFrame, pop_mix: np.ndarray) -> pl.DataFrame:
         .otherwise(0.0)
         .alias("accounts_per_instrument"),
         (pl.col("shared_payment_accounts") / pl.col("account_count")).alias("shared_payment_share"),
+        (pl.col("cross_org_payment_accounts") / pl.col("account_count")).alias(
+            "cross_org_payment_share"
+        ),
         pl.col("org_count").cast(pl.Float64),
         ((pl.col("org_count") == 1) & (pl.col("no_org") == 0)).cast(pl.Float64).alias("single_org"),
         (pl.col("ip_prefixes") / pl.col("account_count"))

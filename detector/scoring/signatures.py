@@ -28,13 +28,21 @@ Rule = Callable[[Row], Evidence | None]
 
 
 def shared_payment(x: Row) -> Evidence | None:
+    # Cards shared by three accounts or more on average, or one card paying for
+    # several organisations (a card farm may be as small as three accounts, and
+    # replaced accounts bring cards of their own, so the average alone misses it).
     paying = x["accounts_per_instrument"]
-    if x["account_count"] >= 3 and paying >= 3 and x["single_org"] < 1:
+    across = x["cross_org_payment_share"] >= 0.3
+    if x["account_count"] >= 3 and (paying >= 3 or across) and x["single_org"] < 1:
         accounts = round(x["shared_payment_share"] * x["account_count"])
         instruments = int(x["instruments"])
         noun = "instrument" if instruments == 1 else "instruments"
+        where = " across organisations" if across else ""
         return Evidence(
-            "shared_payment", 3.0, f"{accounts} accounts share {instruments} payment {noun}"
+            "shared_payment",
+            3.0,
+            f"{accounts} of its {int(x['account_count'])} accounts share payment "
+            f"{noun}{where} ({instruments} in all)",
         )
     return None
 
@@ -238,8 +246,11 @@ def human_rhythm(x: Row) -> Evidence | None:
 def low_rate(x: Row) -> Evidence | None:
     # Campaign accounts work steadily; students, hobbyists and most honest accounts
     # send a request now and then. Judged per account and hour of the cluster's life.
+    # It explains away what a class or a cohort shares (a campus network, a sign-up
+    # wave, a tutorial's prompts), not cards that pay for several organisations:
+    # a campaign can always spread itself thinner over more accounts.
     rate = math.exp(x["log_records_per_account"]) / max(1.0, x["span_hours"])
-    if x["span_hours"] >= 6 and rate < 0.5:
+    if x["span_hours"] >= 6 and rate < 0.5 and x["cross_org_payment_share"] < 0.3:
         weight = -2.5 if rate < 0.3 else -1.5
         return Evidence(
             "low_rate", weight, f"each account sends {rate:.1f} requests an hour on average"

@@ -50,6 +50,16 @@ EDGES: dict[str, Case] = {
         {"accounts_per_instrument": 2.9, "shared_payment_share": 0.6},
         False,
     ),
+    "shared_payment-card-across-orgs": (
+        sig.shared_payment,
+        {"accounts_per_instrument": 1.5, "cross_org_payment_share": 0.3},
+        True,
+    ),
+    "shared_payment-few-cards-across-orgs": (
+        sig.shared_payment,
+        {"accounts_per_instrument": 1.5, "cross_org_payment_share": 0.29},
+        False,
+    ),
     "shared_payment-one-org": (
         sig.shared_payment,
         {"accounts_per_instrument": 20.0, "single_org": 1.0},
@@ -190,6 +200,11 @@ EDGES: dict[str, Case] = {
     "human_rhythm-0.85": (sig.human_rhythm, {"hour_flatness": 0.85}, False),
     "low_rate-0.49-an-hour": (sig.low_rate, {"log_records_per_account": 3.56}, True),
     "low_rate-0.5-an-hour": (sig.low_rate, {"log_records_per_account": 3.59}, False),
+    "low_rate-cards-across-orgs": (
+        sig.low_rate,
+        {"log_records_per_account": 3.0, "cross_org_payment_share": 0.3},
+        False,
+    ),
 }
 
 
