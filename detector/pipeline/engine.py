@@ -43,7 +43,7 @@ from detector.pipeline.cases import (
     shared_by_case,
     timelines,
 )
-from detector.scoring.cluster_features import FEATURE_NAMES, cluster_features
+from detector.scoring.cluster_features import FEATURE_NAMES, cluster_features, with_card_owners
 from detector.scoring.scorer import ClusterScore, ClusterScorer
 
 META_SCHEMA: dict[str, pl.DataType] = {
@@ -218,8 +218,8 @@ class Engine:
 
     def set_meta(self, meta: pl.DataFrame) -> None:
         """Replace the sign-up metadata (one row per account, ``META_SCHEMA``)."""
-        self.meta_ = meta.select(
-            [pl.col(name).cast(dtype) for name, dtype in META_SCHEMA.items()]
+        self.meta_ = with_card_owners(
+            meta.select([pl.col(name).cast(dtype) for name, dtype in META_SCHEMA.items()])
         ).sort("account_id")
         self.meta_keys_ = signup_keys(self.meta_)
 

@@ -153,6 +153,21 @@ def account_orgs(meta: pl.DataFrame, state: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def with_card_owners(meta: pl.DataFrame) -> pl.DataFrame:
+    """``meta`` with ``card_owners``: how many owners (an organisation, else the
+    account itself) the account's payment instrument pays for across the platform.
+    Counted over every account, not a cluster's members: a card farm's accounts are
+    replaced over time and fall into different clusters, while the card stays one."""
+    owner = pl.coalesce("org_id", pl.lit("account:") + pl.col("account_id"))
+    return meta.with_columns(
+        pl.when(pl.col("payment_fingerprint").is_not_null())
+        .then(owner.n_unique().over("payment_fingerprint"))
+        .otherwise(0)
+        .cast(pl.Int64)
+        .alias("card_owners")
+    )
+
+
 def _signup_features(meta: pl.DataFrame, state: pl.DataFrame) -> pl.DataFrame:
     orgs = account_orgs(meta, state)
     org = orgs.group_by("cluster_id").agg(
@@ -162,21 +177,14 @@ def _signup_features(meta: pl.DataFrame, state: pl.DataFrame) -> pl.DataFrame:
     day = (pl.col("created_at") // 86_400).cast(pl.Int64)
     per_day = meta.group_by("cluster_id", day.alias("day")).agg(pl.len().alias("n"))
     burst = per_day.group_by("cluster_id").agg(pl.col("n").max().alias("burst_max"))
-    # Who stands behind an account: its organisation, else the account itself.
-    owner = pl.coalesce("org_id", pl.lit("account:") + pl.col("account_id"))
-    pay = (
-        meta.drop_nulls("payment_fingerprint")
-        .join(orgs.select("account_id", owner.alias("owner")), on="account_id", how="left")
-        .with_columns(
-            pl.col("account_id")
-            .n_unique()
-            .over("cluster_id", "payment_fingerprint")
-            .alias("pay_users"),
-            pl.col("owner")
-            .n_unique()
-            .over("cluster_id", "payment_fingerprint")
-            .alias("pay_owners"),
-        )
+    if "card_owners" not in meta.columns:
+        # A frame built by hand: the cluster's own accounts are all there is to count.
+        meta = with_card_owners(meta)
+    pay = meta.drop_nulls("payment_fingerprint").with_columns(
+        pl.col("account_id")
+        .n_unique()
+        .over("cluster_id", "payment_fingerprint")
+        .alias("pay_users"),
     )
     payment = pay.group_by("cluster_id").agg(
         pl.col("payment_fingerprint").n_unique().alias("instruments"),
@@ -184,7 +192,7 @@ def _signup_features(meta: pl.DataFrame, state: pl.DataFrame) -> pl.DataFrame:
         (pl.col("pay_users") >= 2).sum().alias("shared_payment_accounts"),
         # One card paying for three organisations or more: what organisations do
         # not do (two may be a household's, or a person's work and own accounts).
-        (pl.col("pay_owners") >= 3).sum().alias("cross_org_payment_accounts"),
+        (pl.col("card_owners") >= 3).sum().alias("cross_org_payment_accounts"),
     )
     programs = meta.group_by("cluster_id").agg(
         pl.col("program").is_in(list(ABUSED_PROGRAMS)).sum().alias("abused_accounts"),
