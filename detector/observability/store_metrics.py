@@ -76,13 +76,19 @@ def _pipeline_metrics(conn: Connection, log: LogTotals) -> list[Metric]:
             PipelineStateRow.max_event,
             PipelineStateRow.processed,
             PipelineStateRow.windows_closed,
+            PipelineStateRow.late,
         ).where(PipelineStateRow.name == PIPELINE)
     ).first()
     received = log.received
     if row is None:
         return [_gauge("detector_pipeline_pending_records", _PENDING, received)]
-    watermark, _, processed, windows = row
+    watermark, _, processed, windows, late = row
     metrics = [
+        _counter(
+            "detector_pipeline_late_records",
+            "Records that arrived after their window closed, folded in at the next tick.",
+            late,
+        ),
         _gauge("detector_pipeline_pending_records", _PENDING, max(received - processed, 0)),
         _counter(
             "detector_pipeline_processed_records", "Records the pipeline folded in.", processed

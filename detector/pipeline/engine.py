@@ -151,6 +151,8 @@ class Engine:
     windows_closed: int = 0
     first_window: float | None = None
     open_: dict[int, list[pl.DataFrame]] = field(default_factory=dict)
+    # Records whose window had closed when they arrived, merged at the next tick.
+    late_: list[pl.DataFrame] = field(default_factory=list)
     pending_: list[WindowAggregate] = field(default_factory=list)
     minutes_: list[tuple[int, pl.DataFrame]] = field(default_factory=list)
     accounts_: pl.DataFrame = field(default_factory=empty_accounts)
@@ -231,7 +233,13 @@ class Engine:
 
     def add(self, records: pl.DataFrame) -> int:
         """Hold narrow records in their windows; returns how many were late (their
-        window already closed). Late records are counted, not folded in."""
+        window already closed).
+
+        Late records are counted and still folded in, as a late correction: they are
+        aggregated in their own windows and merged into the state at the next tick,
+        so that a batch delayed in flight, or a sender behind the others, changes
+        when its evidence counts, never whether. Records older than the retention
+        horizon are counted and left out: no state holds them any more."""
         if records.is_empty():
             return 0
         width = self.config.window_seconds
@@ -241,6 +249,11 @@ class Engine:
         if self.closed_until is not None:
             closed = frame["_w"] < int(self.closed_until // width)
             late = int(closed.sum())
+            if late:
+                horizon = self.closed_until - self.config.retention_days * DAY
+                stale = frame.filter(closed & (pl.col("ts") >= horizon))
+                if stale.height:
+                    self.late_.append(stale)
             frame = frame.filter(~closed)
         for (w,), part in frame.partition_by("_w", as_dict=True).items():
             self.open_.setdefault(int(w), []).append(part.drop("_w"))
@@ -334,7 +347,11 @@ class Engine:
             for window in ahead:
                 window.aggregate.cancel()
                 self.open_[window.index] = [window.frame]
-        if flush and self.closed_until is not None and self.closed_until != self.last_tick_end_:
+        if (
+            flush
+            and self.closed_until is not None
+            and (self.closed_until != self.last_tick_end_ or self.late_)
+        ):
             self._tick(self.closed_until)
             yield self._finished()
 
@@ -400,9 +417,23 @@ class Engine:
 
     # -- a tick: merge, cluster, score, cases -------------------------------------------
 
+    def _corrections(self) -> list[WindowAggregate]:
+        """The late records, aggregated in the windows they belong to. They count
+        towards sums, day shapes and keys; not towards lockstep, which compares the
+        minutes of the last windows only, nor towards a model pivot."""
+        late, self.late_ = self.late_, []
+        if not late:
+            return []
+        width = self.config.window_seconds
+        frame = pl.concat(late).with_columns((pl.col("ts") // width).cast(pl.Int64).alias("_w"))
+        return [
+            aggregate_window(part.drop("_w"), start=float(int(w) * width))
+            for (w,), part in sorted(frame.partition_by("_w", as_dict=True).items())
+        ]
+
     def _merge(self, end: float) -> None:
         config = self.config
-        windows, self.pending_ = self.pending_, []
+        windows, self.pending_ = self.pending_ + self._corrections(), []
         if windows:
             self.accounts_ = merge_accounts(self.accounts_, windows)
             self.keys_ = merge_keys(self.keys_, windows, top_k=config.top_k)

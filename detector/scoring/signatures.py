@@ -41,8 +41,8 @@ def shared_payment(x: Row) -> Evidence | None:
         return Evidence(
             "shared_payment",
             3.0,
-            f"{accounts} of its {int(x['account_count'])} accounts share payment "
-            f"{noun}{where} ({instruments} in all)",
+            f"{accounts} of its {int(x['account_count'])} accounts share "
+            f"{instruments} payment {noun}{where}",
         )
     return None
 

@@ -32,7 +32,7 @@ def test_a_pipeline_case_renders_and_its_block_reaches_the_blocklist(
         case_id = queue.split('data-case-id="', 1)[1].split('"', 1)[0]
         page = browser_client.get(f"/dashboard/cases/{case_id}")
         assert page.status_code == 200
-        assert "12 accounts share 3 payment instruments" in page.text
+        assert "12 of its 12 accounts share 3 payment instruments" in page.text
         assert "Payment instruments" in page.text and "pay-c1" in page.text
         assert page.text.count('<svg class="chart"') == 3
         for account in traffic.campaign:

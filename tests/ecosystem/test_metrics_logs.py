@@ -61,6 +61,7 @@ def test_metrics_move_as_records_arrive(server: LiveServer) -> None:
     # The pipeline ran (flush): its progress and the case counts are read from the store.
     assert after[("detector_pipeline_pending_records", ())] == 0
     assert after[("detector_pipeline_processed_records_total", ())] == 5
+    assert after[("detector_pipeline_late_records_total", ())] == 0
     assert ("detector_cases", (("status", "open"),)) in after
     requests = (
         "detector_http_requests_total",

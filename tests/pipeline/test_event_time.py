@@ -1,5 +1,7 @@
 """Detection is a function of event time: one big batch and many small ones give the
-same cases, opened at the same event times; late records are counted, not dropped."""
+same cases, opened at the same event times; records later than the lateness are
+counted and folded in at the next tick (a late correction), so arrival order and
+concurrency change when evidence counts, never whether."""
 
 from __future__ import annotations
 
@@ -64,13 +66,44 @@ def test_disorder_within_the_lateness_changes_nothing(traffic: Traffic) -> None:
     assert summary(ordered) == summary(disordered)
 
 
-def test_records_later_than_the_lateness_are_counted_not_folded_in(traffic: Traffic) -> None:
+def test_records_later_than_the_lateness_are_counted_and_folded_in(traffic: Traffic) -> None:
     records, meta = frames(traffic)
     engine, _ = run(records, meta, batches=1)
+    before = dict(engine.accounts_.select("account_id", "records").iter_rows())
     stale = records.head(25)
     assert engine.add(stale) == 25
     assert engine.late == 25
     assert engine.received == records.height + 25
+    engine.advance(flush=True)
+    after = dict(engine.accounts_.select("account_id", "records").iter_rows())
+    grown = {a: after[a] - before[a] for a in after if after[a] != before[a]}
+    expected = dict(stale.group_by("account_id").len().iter_rows())
+    assert grown == expected
+
+
+def test_records_older_than_the_retention_are_counted_and_left_out(traffic: Traffic) -> None:
+    records, meta = frames(traffic)
+    engine, _ = run(records, meta, batches=1)
+    ancient = records.head(5).with_columns(pl.col("ts") - 400 * 86_400)
+    assert engine.add(ancient) == 5
+    assert engine.late_ == []
+
+
+def test_a_campaign_whose_records_arrive_days_late_is_still_found(traffic: Traffic) -> None:
+    # A fifth of the campaign's records reach the pipeline after everything else has
+    # been flushed: its case holds every account and every record all the same.
+    records, meta = frames(traffic)
+    late = pl.col("account_id").is_in(sorted(traffic.campaign)) & (pl.int_range(pl.len()) % 5 == 0)
+    held = records.filter(late)
+    first = records.filter(~late)
+    engine, updates = run(first, meta, batches=10)
+    assert engine.add(held) == held.height
+    updates += engine.advance(flush=True)
+    last = {u.case_id: u for u in updates}
+    (case,) = [u for u in last.values() if set(u.account_records) & traffic.campaign]
+    assert set(case.account_records) == traffic.campaign
+    campaign_records = records.filter(pl.col("account_id").is_in(sorted(traffic.campaign)))
+    assert case.record_count == campaign_records.height
 
 
 def test_evidence_deferred_to_the_latest_update_is_what_every_tick_would_give(
