@@ -22,6 +22,7 @@ import polars as pl
 from detector.clustering.coherence import prune
 from detector.clustering.identity import ClusterRegistry
 from detector.clustering.linkage import LINKING_KINDS, LinkageConfig, account_meta_keys, components
+from detector.clustering.operations import join_operations
 from detector.features.capability import CAPABILITIES
 from detector.features.key_state import KeyState, merge_keys
 from detector.features.state import empty_accounts, merge_accounts
@@ -507,7 +508,9 @@ class Engine:
         signed = view.meta_keys.filter(pl.col("_acct").is_in(live))
         keys = pl.concat([state, signed])
         linking = keys.filter(pl.col("kind").is_in(LINKING_KINDS))
-        found = prune(components(linking, active.height, config.linkage), keys)
+        found = join_operations(
+            prune(components(linking, active.height, config.linkage), keys), keys
+        )
         mapping = self.registry.assign(found)
         members = found.with_columns(
             pl.col("component").replace_strict(mapping, return_dtype=pl.String).alias("cluster_id")

@@ -28,12 +28,12 @@ Rule = Callable[[Row], Evidence | None]
 
 
 def shared_payment(x: Row) -> Evidence | None:
-    # Cards shared by three accounts or more on average, or one card paying for
-    # several organisations (a card farm may be as small as three accounts, and
-    # replaced accounts bring cards of their own, so the average alone misses it).
-    paying = x["accounts_per_instrument"]
+    # One card paying for several organisations (counted over the platform: a card
+    # farm may be as small as three accounts, and replaced accounts fall into other
+    # clusters). Accounts of one organisation sharing its card are ordinary, and so
+    # are two organisations each paying with its own.
     across = x["cross_org_payment_share"] >= 0.3
-    if x["account_count"] >= 3 and (paying >= 3 or across) and x["single_org"] < 1:
+    if x["account_count"] >= 3 and across and x["single_org"] < 1:
         accounts = round(x["shared_payment_share"] * x["account_count"])
         instruments = int(x["instruments"])
         noun = "instrument" if instruments == 1 else "instruments"

@@ -20,18 +20,21 @@ def test_campaigns_join_transitively_under_the_oldest_id() -> None:
     assert campaigns.root("C000004") == "C000001"
 
 
-def test_card_farms_of_one_operation_are_one_campaign() -> None:
-    # Each farm of the hydra opens its own case in its first hours (its card links it);
-    # their clusters merge as the operation's templates accumulate.
+def test_card_farms_of_one_operation_are_one_case_or_one_campaign() -> None:
+    # Each farm of the hydra is linked by its own card; what ties the farms is the
+    # operation's private scaffolding. They end as one case, or as cases opened apart
+    # in the farms' first hours and grouped into one campaign as their clusters merge.
     customers = make_customers(seed=11, days=5)
     engine = Engine()
     engine.set_meta(pl.from_dicts(customers.accounts, schema=META_SCHEMA))
     engine.add(narrow(pl.from_dicts(customers.records, schema=RECORD_SCHEMA)))
     last = {u.case_id: u for u in engine.advance(flush=True)}
     hydra = customers.of("hydra")
-    grouped = [u for u in last.values() if u.campaign_id is not None]
-    assert grouped, "no campaign"
-    campaign = grouped[0].campaign_cases
-    assert sorted(last) == campaign
-    covered = set().union(*(set(last[c].account_records) for c in campaign))
+    assert last, "no case"
+    if len(last) > 1:
+        # The latest campaign the engine reports holds every case (the store writes
+        # it on each of them, as a case absorbed by another gets no update of its own).
+        widest = max((u.campaign_cases for u in last.values()), key=len)
+        assert widest == sorted(last)
+    covered = set().union(*(set(u.account_records) for u in last.values()))
     assert covered == hydra

@@ -45,6 +45,7 @@ def cluster(rng: random.Random, *, campaign: bool) -> dict[str, float]:
     )
     x["accounts_per_instrument"] = accounts / x["instruments"]
     x["shared_payment_share"] = 1.0 if campaign else 0.0
+    x["cross_org_payment_share"] = 1.0 if campaign else 0.0
     cot = rng.uniform(0.3, 0.7) if campaign and not partial else rng.uniform(0, 0.1)
     x["share_cot_elicitation"] = cot
     x["share_chat"] = 1 - cot

@@ -40,14 +40,9 @@ def neutral(**changes: float) -> dict[str, float]:
 Case = tuple[Callable[[Row], Evidence | None], dict[str, float], bool]
 
 EDGES: dict[str, Case] = {
-    "shared_payment-3-per-instrument": (
+    "shared_payment-cards-within-organisations": (
         sig.shared_payment,
-        {"accounts_per_instrument": 3.0, "shared_payment_share": 0.6},
-        True,
-    ),
-    "shared_payment-2.9-per-instrument": (
-        sig.shared_payment,
-        {"accounts_per_instrument": 2.9, "shared_payment_share": 0.6},
+        {"accounts_per_instrument": 10.0, "shared_payment_share": 1.0},
         False,
     ),
     "shared_payment-card-across-orgs": (
@@ -62,7 +57,7 @@ EDGES: dict[str, Case] = {
     ),
     "shared_payment-one-org": (
         sig.shared_payment,
-        {"accounts_per_instrument": 20.0, "single_org": 1.0},
+        {"cross_org_payment_share": 1.0, "single_org": 1.0},
         False,
     ),
     "fan_out-shared-card": (sig.fan_out, {"shared_payment_share": 0.3}, True),
