@@ -25,6 +25,9 @@ KEY_KINDS: dict[str, pl.Expr] = {
     "systmpl": pl.concat_str(["system_fp", "template_fp"], separator=" | "),
     "tools": pl.col("tools"),
     "channel": pl.col("channel"),
+    # The API key a request came with: evidence for the reviewer (which keys carry a
+    # campaign), never a link.
+    "key": pl.col("api_key"),
 }
 
 # Every kind of key, those above and the two read from sign-up metadata
@@ -35,13 +38,14 @@ KIND = pl.Enum([*KEY_KINDS, "pay", "signup"])
 # The record columns the kinds above are made of, in two sets counted apart (see
 # ``aggregate_window``), with the kinds each set makes.
 KEY_SETS: dict[tuple[str, ...], tuple[str, ...]] = {
-    ("ip_prefix", "user_agent", "system_fp", "tools", "channel"): (
+    ("ip_prefix", "user_agent", "system_fp", "tools", "channel", "api_key"): (
         "ip",
         "ua",
         "ipua",
         "sys",
         "tools",
         "channel",
+        "key",
     ),
     ("ip_prefix", "system_fp", "template_fp"): ("tmpl", "iptmpl", "systmpl"),
 }

@@ -19,6 +19,7 @@ SHARED_KINDS: dict[str, str] = {
     "sys": "system",
     "tools": "tools",
     "tmpl": "template",
+    "key": "api_key",
 }
 
 

@@ -14,6 +14,7 @@ import pickle
 import socket
 import threading
 import time
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -41,7 +42,7 @@ log = logging.getLogger("detector.pipeline")
 
 # Bumped when the pickled engine's layout changes: an old checkpoint is then rebuilt
 # from the event log instead of being unpickled into the wrong shape.
-STATE_VERSION = 11
+STATE_VERSION = 12
 
 # Chunks are read and parsed on this thread, ahead of the engine (``PipelineRunner``
 # reads one chunk at a time: its segments are decompressed into the runner's buffer).
@@ -116,7 +117,11 @@ class PipelineRunner:
 
     db: SqlEngine
     config: EngineConfig = field(default_factory=EngineConfig)
-    holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    # Unique to this runner, not just the process: two runners of one process (an
+    # embedded worker and a CLI step, a test) must not both take the lease as one.
+    holder: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    )
     chunk_records: int = 250_000
     checkpoint_seconds: float = 30.0
     lease_seconds: float = 60.0

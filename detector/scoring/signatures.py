@@ -196,21 +196,21 @@ def even_volume(x: Row) -> Evidence | None:
 
 def independent_users(x: Row) -> Evidence | None:
     # What a framework's or a product's user base looks like, sharing a scaffold and
-    # nothing else: each account pays on its own, from its own network, keeps its own
-    # day rhythm, and volumes are heavy-tailed. A campaign would have to fake all of
-    # these at once, account by account.
+    # nothing else: each account pays on its own, from its own network, and keeps its
+    # own human day. A campaign would have to fake all of these at once, account by
+    # account, and is then left to be told by what it asks for. Volumes are not
+    # required to be heavy-tailed: over a user base's first day they are not yet.
     if (
         x["account_count"] >= 5
         and not shares_infrastructure(x)
         and x["accounts_per_instrument"] <= 1.2
         and x["hour_flatness"] < 0.85
-        and x["volume_spread"] >= 1.0
     ):
         return Evidence(
             "independent_users",
             -2.5,
             "its accounts look independent: each pays on its own, from its own network, "
-            "on its own day rhythm, with heavy-tailed volume",
+            "on its own day rhythm",
         )
     return None
 

@@ -11,6 +11,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from detector.features.frames import principal
+
 START = 1_772_409_600.0  # 2026-03-02T00:00:00Z, a Monday
 HOUR = 3600.0
 DAY = 86_400.0
@@ -23,7 +25,9 @@ OFFICE = (9, 18)
 class Customers:
     records: list[dict[str, Any]] = field(default_factory=list)
     accounts: list[dict[str, Any]] = field(default_factory=list)
-    # Account id → population: "honest", "framework", "enterprise", or "hydra".
+    # Account id (an end user's as ``principal`` gives it) → population: "honest",
+    # "framework", "enterprise", "hydra", "reseller_user", "reseller_campaign" or
+    # "company_user".
     kind: dict[str, str] = field(default_factory=dict)
 
     def of(self, kind: str) -> set[str]:
@@ -102,6 +106,8 @@ def make_customers(*, seed: int = 11, days: int = 5) -> Customers:
     _enterprise(draw, "acme", 12, org_on_records=False, tz=1)
     _enterprise(draw, "globex", 10, org_on_records=True, tz=-5)
     _hydra(draw, farms=4, per_farm=30, templates=40, resold=0.35)
+    _reseller(draw, end_users=600, campaign=30)
+    _company_app(draw, employees=200)
     draw.out.records.sort(key=lambda r: (r["ts_start"], r["event_id"]))
     return draw.out
 
@@ -251,3 +257,88 @@ def _hydra(draw: _Draw, *, farms: int, per_farm: int, templates: int, resold: fl
                     response_tool_call_names=["bash"],
                     finish_reason="tool_use",
                 )
+
+
+def _reseller(draw: _Draw, *, end_users: int, campaign: int) -> None:
+    """One verified reseller account calling from its own servers for its customers,
+    each named by ``end_user_id``; a chain-of-thought extraction campaign runs through
+    ``campaign`` of them. Its organisation is declared at sign-up only."""
+    rng = draw.rng
+    account = "resell-main"
+    draw.account(
+        account,
+        "reseller",
+        org_id="resell-co",
+        payment_fingerprint="card-resell-co",
+        signup_ip="192.0.2.10",
+        program="enterprise",
+        verified=True,
+    )
+    gateway = {"client_ip": "192.0.2.10", "user_agent": "resell-gateway/3.1 " + COMMON_SDK}
+    for i in range(end_users):
+        user = f"cust-{rng.randrange(10**9):09d}"
+        thief = i < campaign
+        draw.out.kind[principal(account, user)] = "reseller_campaign" if thief else "reseller_user"
+        if thief:
+            for ts in draw.flat_times(14.0):
+                draw.call(
+                    account,
+                    ts,
+                    end_user_id=user,
+                    api_key_id=f"key-{i % 3}",
+                    **gateway,
+                    system_fingerprint="sys-resell-assistant",
+                    template_fingerprint=f"t-cot-{rng.randrange(6)}",
+                    content_flags=["cot_elicitation"] if rng.random() < 0.7 else None,
+                    reasoning_mode="high",
+                    input_tokens=1200,
+                    cache_read_input_tokens=0,
+                    output_tokens=rng.randrange(3000, 9000),
+                )
+            continue
+        for ts in draw.office_times(rng.uniform(0.5, 6.0), rng.randrange(-8, 10)):
+            draw.call(
+                account,
+                ts,
+                end_user_id=user,
+                api_key_id=f"key-{3 + i % 20}",
+                **gateway,
+                system_fingerprint="sys-resell-assistant",
+                template_fingerprint=rng.choice(
+                    ["t-resell-translate", "t-resell-summarise", f"t-{rng.randrange(10**9)}"]
+                ),
+                input_tokens=1500,
+                cache_read_input_tokens=rng.choice([0, 800]),
+                output_tokens=rng.randrange(100, 1200),
+            )
+
+
+def _company_app(draw: _Draw, *, employees: int) -> None:
+    """A company's internal tool on one account, naming each employee as the end user:
+    one fixed template under one internal prompt, office hours, no prompt cache."""
+    rng = draw.rng
+    account = "corp-helpdesk"
+    draw.account(
+        account,
+        "company",
+        org_id="corp-inc",
+        payment_fingerprint="card-corp-inc",
+        signup_ip="198.51.100.7",
+        program="enterprise",
+    )
+    for _ in range(employees):
+        user = f"emp-{rng.randrange(10**6):06d}@corp.example"
+        draw.out.kind[principal(account, user)] = "company_user"
+        for ts in draw.office_times(rng.uniform(3, 15), 2):
+            draw.call(
+                account,
+                ts,
+                end_user_id=user,
+                client_ip="198.51.100.7",
+                user_agent=COMMON_SDK,
+                system_fingerprint="sys-corp-helpdesk",
+                template_fingerprint=rng.choice(["t-corp-ticket", "t-corp-ticket", "t-corp-kb"]),
+                input_tokens=3000,
+                cache_read_input_tokens=0,
+                output_tokens=rng.randrange(200, 900),
+            )

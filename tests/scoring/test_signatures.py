@@ -156,20 +156,12 @@ EDGES: dict[str, Case] = {
         {"volume_spread": 0.1, "log_records_per_account": 3.0},
         False,
     ),
-    "independent_users-all-signs": (
-        sig.independent_users,
-        {"hour_flatness": 0.84, "volume_spread": 1.0},
-        True,
-    ),
-    "independent_users-flat-day": (
-        sig.independent_users,
-        {"hour_flatness": 0.85, "volume_spread": 1.0},
-        False,
-    ),
+    "independent_users-all-signs": (sig.independent_users, {"hour_flatness": 0.84}, True),
+    "independent_users-flat-day": (sig.independent_users, {"hour_flatness": 0.85}, False),
     "independent_users-even-volume": (
         sig.independent_users,
-        {"hour_flatness": 0.8, "volume_spread": 0.99},
-        False,
+        {"hour_flatness": 0.8, "volume_spread": 0.1},
+        True,
     ),
     "independent_users-shared-cards": (
         sig.independent_users,

@@ -29,6 +29,7 @@ SHARED_KINDS = {
     "template": "Prompt templates",
     "system": "System prompts",
     "tools": "Tool schemas",
+    "api_key": "API keys",
 }
 
 
