@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import ipaddress
 
@@ -101,14 +102,25 @@ def tool_schema_keys(tool_names: pl.Series) -> pl.Series:
 END_USER = " › "
 
 
+# The longest entity id the store keeps (``case_accounts.account_id``).
+MAX_ENTITY_CHARS = 1024
+
+
 def principal(account: str, end_user: str | None) -> str:
-    """The entity a record's traffic is counted under: its account, or, where the
-    record names an end user, that end user inside the account.
+    """The entity an end user of a declared gateway is counted as: the end user
+    inside its account. An id too long for the store names the end user by a
+    digest of it, stable across versions and processes.
 
     >>> principal("gateway-7", "user-1234"), principal("acct-1", None)
     ('gateway-7 › user-1234', 'acct-1')
     """
-    return account if end_user is None else f"{account}{END_USER}{end_user}"
+    if end_user is None:
+        return account
+    whole = f"{account}{END_USER}{end_user}"
+    if len(whole) <= MAX_ENTITY_CHARS:
+        return whole
+    digest = hashlib.sha256(whole.encode()).hexdigest()[:32]
+    return f"{account[: MAX_ENTITY_CHARS - 40]}{END_USER}#{digest}"
 
 
 def narrow(records: pl.DataFrame) -> pl.DataFrame:
@@ -117,19 +129,11 @@ def narrow(records: pl.DataFrame) -> pl.DataFrame:
     Tool schemas are keyed by the sorted set of tool names, so the same tools offered
     in another order count as one schema.
 
-    A record that names an end user (``end_user_id``: a gateway's or reseller's
-    customer, an application's user) is counted under that end user inside its
-    account (``principal``), so that a campaign running through a few of a
-    reseller's thousands of end users is a group of its own rather than a sliver of
-    one account's traffic. The end users of one account belong to it as to one
-    organisation (its ``org_id``, else the account), and the account's network is not
-    theirs: the address a gateway calls from is the same for all its end users, so
-    it neither links them nor counts as theirs.
+    ``end_user`` and ``api_key`` are kept for the engine, which counts the end users
+    of a declared gateway as entities of their own (``Engine.add``, ``principal``).
     """
     tools = tool_schema_keys(records["tool_names"])
-    prefixes = _prefixes(records["client_ip"])
-    records = records.with_columns(pl.Series(TOOL_KEY, tools), pl.Series("_prefix", prefixes))
-    behind = pl.col("end_user_id").is_not_null()
+    records = records.with_columns(pl.Series(TOOL_KEY, tools))
     # Lazily, so that polars computes each capability once: ``cap_chat`` repeats the
     # others' expressions, which an eager select evaluates twice (0.83 → 0.62 CPU-µs
     # a record for this step, on 1.5M stored records).
@@ -137,16 +141,11 @@ def narrow(records: pl.DataFrame) -> pl.DataFrame:
         records.lazy()
         .select(
             pl.col("ts_start").alias("ts"),
-            pl.when(behind)
-            .then(pl.concat_str(["account_id", pl.lit(END_USER), "end_user_id"]))
-            .otherwise(pl.col("account_id"))
-            .alias("account_id"),
+            "account_id",
             pl.col("request_model").alias("model"),
-            pl.when(behind)
-            .then(pl.coalesce("org_id", pl.lit("account:") + pl.col("account_id")))
-            .otherwise(pl.col("org_id"))
-            .alias("org_id"),
-            pl.when(behind).then(None).otherwise(pl.col("_prefix")).alias("ip_prefix"),
+            "org_id",
+            pl.Series("ip_prefix", _prefixes(records["client_ip"])),
+            pl.col("end_user_id").alias("end_user"),
             pl.col("api_key_id").alias("api_key"),
             "user_agent",
             pl.col("channel").fill_null("api"),

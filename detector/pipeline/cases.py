@@ -113,11 +113,6 @@ class Campaigns:
         return sorted({c for c in self.parent_ if self.root(c) == top} | {case_id})
 
 
-def linked_cases(cases: Iterable[CaseInfo], accounts: set[str]) -> list[str]:
-    """The ids of ``cases`` holding any of ``accounts``."""
-    return sorted({info.case_id for info in cases if info.accounts & accounts})
-
-
 def capability_mix(row: dict[str, Any]) -> dict[str, float]:
     """Capability name → share of records, rounded for display."""
     return {name: round(float(row[f"share_{name}"]), 4) for name in CAPABILITIES}

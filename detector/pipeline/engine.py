@@ -24,6 +24,7 @@ from detector.clustering.identity import ClusterRegistry
 from detector.clustering.linkage import LINKING_KINDS, LinkageConfig, account_meta_keys, components
 from detector.clustering.operations import join_operations
 from detector.features.capability import CAPABILITIES
+from detector.features.frames import principal
 from detector.features.key_state import KeyState, merge_keys
 from detector.features.state import empty_accounts, merge_accounts
 from detector.features.windows import (
@@ -39,7 +40,6 @@ from detector.pipeline.cases import (
     CaseUpdate,
     capability_mix,
     continued_case,
-    linked_cases,
     no_shared,
     shared_by_case,
     timelines,
@@ -85,6 +85,9 @@ class EngineConfig:
     threshold: float = 0.7
     lockstep_windows: int = 3
     linkage: LinkageConfig = field(default_factory=LinkageConfig)
+    # Sign-up programmes of accounts that call for customers of their own (resellers,
+    # gateways): their records' end users are counted as entities (``Engine.add``).
+    gateway_programs: tuple[str, ...] = ("reseller", "gateway")
 
 
 # Windows are aggregated on a thread of their own, ahead of the ticks that use them:
@@ -174,6 +177,8 @@ class Engine:
         default_factory=lambda: signup_keys(pl.DataFrame(schema=META_SCHEMA))
     )
     unsettled_: Unsettled | None = None
+    # Accounts declared gateways (``EngineConfig.gateway_programs``), from the metadata.
+    gateways_: frozenset[str] = frozenset()
     # Ticks being analysed (``_ANALYSER``), oldest first, and the updates of those
     # analysed but not yet handed out; never pickled.
     inflight_: list[Future[list[CaseUpdate]]] = field(default_factory=list)
@@ -225,6 +230,56 @@ class Engine:
             meta.select([pl.col(name).cast(dtype) for name, dtype in META_SCHEMA.items()])
         ).sort("account_id")
         self.meta_keys_ = signup_keys(self.meta_)
+        self.gateways_ = frozenset(
+            self.meta_.filter(pl.col("program").is_in(list(self.config.gateway_programs)))[
+                "account_id"
+            ].to_list()
+        )
+
+    def _entities(self, records: pl.DataFrame) -> pl.DataFrame:
+        """``records`` with the end users of declared gateways as entities of their own.
+
+        A gateway or reseller calls for thousands of customers from one account, and
+        a campaign may run through a few dozen of them: a sliver of the account's
+        traffic, and one account is never a cluster. Their records count under the end
+        user inside the account (``principal``), without the gateway's network (the
+        address it calls from is every end user's: it neither links them nor counts as
+        theirs) and without its organisation (its customers are not its staff). Only
+        for accounts whose sign-up declares them gateways: anyone can put a ``user``
+        on a call, and every other account's traffic stays its own.
+        """
+        if not self.gateways_ or "end_user" not in records.columns:
+            return records
+        behind = (
+            records["account_id"].is_in(list(self.gateways_)) & records["end_user"].is_not_null()
+        )
+        if not behind.any():
+            return records
+        pairs = records.filter(behind).select("account_id", "end_user").unique()
+        names = pl.DataFrame(
+            {
+                "account_id": pairs["account_id"],
+                "end_user": pairs["end_user"],
+                "_entity": [principal(a, u) for a, u in pairs.iter_rows()],
+            }
+        )
+        return (
+            records.with_row_index("_row")
+            .join(names, on=["account_id", "end_user"], how="left")
+            .sort("_row")
+            .with_columns(
+                pl.coalesce("_entity", "account_id").alias("account_id"),
+                pl.when(pl.col("_entity").is_not_null())
+                .then(None)
+                .otherwise(pl.col("ip_prefix"))
+                .alias("ip_prefix"),
+                pl.when(pl.col("_entity").is_not_null())
+                .then(None)
+                .otherwise(pl.col("org_id"))
+                .alias("org_id"),
+            )
+            .drop("_row", "_entity")
+        )
 
     @property
     def watermark(self) -> float | None:
@@ -243,6 +298,7 @@ class Engine:
         horizon are counted and left out: no state holds them any more."""
         if records.is_empty():
             return 0
+        records = self._entities(records)
         width = self.config.window_seconds
         index = (records["ts"] // width).cast(pl.Int64)
         frame = records.with_columns(index.alias("_w"))
@@ -602,10 +658,16 @@ class Engine:
         )
         opened: dict[str, bool] = {}
         new: dict[str, set[str]] = {}
+        # Which cases hold each account, built once a tick rather than once a cluster.
+        holders: dict[str, set[str]] = {}
+        for known in {i.case_id: i for i in self.cases_.values()}.values():
+            for account in known.accounts:
+                holders.setdefault(account, set()).add(known.case_id)
         for info, row, result in due:
             accounts = current.get(row["cluster_id"], [])
             # A cluster holding accounts of other cases joins their campaigns.
-            self.campaigns_.join([info.case_id, *linked_cases(self.cases_.values(), set(accounts))])
+            linked: set[str] = set().union(*(holders.get(a, set()) for a in accounts))
+            self.campaigns_.join([info.case_id, *sorted(linked)])
             opened.setdefault(info.case_id, not info.accounts)
             new.setdefault(info.case_id, set()).update(set(accounts) - info.accounts)
             info.accounts.update(accounts)

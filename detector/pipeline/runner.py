@@ -14,7 +14,6 @@ import pickle
 import socket
 import threading
 import time
-import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -42,7 +41,7 @@ log = logging.getLogger("detector.pipeline")
 
 # Bumped when the pickled engine's layout changes: an old checkpoint is then rebuilt
 # from the event log instead of being unpickled into the wrong shape.
-STATE_VERSION = 12
+STATE_VERSION = 13
 
 # Chunks are read and parsed on this thread, ahead of the engine (``PipelineRunner``
 # reads one chunk at a time: its segments are decompressed into the runner's buffer).
@@ -59,8 +58,8 @@ def library_versions() -> dict[str, str]:
 
 
 def encode_state(engine: Engine) -> bytes:
-    """The engine pickled and compressed, for the checkpoint, with the library versions
-    it was written under.
+    """The engine pickled and compressed, for the checkpoint, after the library
+    versions it was written under (a pickle of their own, read before the engine).
 
     Pickled straight into the compressor, on both cores: a full scenario's state
     pickles to hundreds of megabytes, which as one byte string cost page faults and
@@ -69,22 +68,33 @@ def encode_state(engine: Engine) -> bytes:
     out = io.BytesIO()
     compressor = zstandard.ZstdCompressor(level=1, threads=-1)
     with compressor.stream_writer(out, closefd=False) as writer:
-        pickle.dump((library_versions(), engine), writer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(library_versions(), writer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(engine, writer, protocol=pickle.HIGHEST_PROTOCOL)
     return out.getvalue()
 
 
 class StaleState(Exception):
-    """A checkpoint written under other library versions than this process has."""
+    """A checkpoint this process cannot read: written under other library versions,
+    or not an engine's."""
 
 
 def decode_state(blob: bytes) -> Engine:
     """The engine of a checkpoint written by ``encode_state``; ``StaleState`` when it
-    was written under other library versions."""
+    was written under other library versions (checked before the engine is read,
+    since unpickling frames of another polars may fail in ways no ``except`` sees)
+    or cannot be read."""
     reader = zstandard.ZstdDecompressor().stream_reader(blob)
-    # The blob is written only by this pipeline into its own database.
-    written, engine = pickle.load(reader)  # noqa: S301
+    try:
+        # The blob is written only by this pipeline into its own database.
+        written = pickle.load(reader)  # noqa: S301
+    except Exception as error:
+        raise StaleState(f"state unreadable: {error}") from error
     if written != library_versions():
         raise StaleState(f"state written under {written}, this process has {library_versions()}")
+    try:
+        engine = pickle.load(reader)  # noqa: S301
+    except Exception as error:
+        raise StaleState(f"state unreadable: {error}") from error
     if not isinstance(engine, Engine):
         raise StaleState(f"state holds a {type(engine).__name__}, not an Engine")
     return engine
@@ -117,11 +127,7 @@ class PipelineRunner:
 
     db: SqlEngine
     config: EngineConfig = field(default_factory=EngineConfig)
-    # Unique to this runner, not just the process: two runners of one process (an
-    # embedded worker and a CLI step, a test) must not both take the lease as one.
-    holder: str = field(
-        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    )
+    holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     chunk_records: int = 250_000
     checkpoint_seconds: float = 30.0
     lease_seconds: float = 60.0
@@ -170,7 +176,7 @@ class PipelineRunner:
             return None
         try:
             return decode_state(stored.state)
-        except Exception:
+        except StaleState:
             log.warning(
                 "pipeline state unreadable: rebuilding it from the event log", exc_info=True
             )
@@ -242,7 +248,7 @@ class PipelineRunner:
                 return None
             store.mark_processed(conn, segments=segments)
             written = store.write_case_updates(conn, updates=updates)
-            link_campaigns(conn, updates=updates)
+            link_campaigns(conn, updates=updates, threshold=self.config.threshold)
             clear_quiet_cases(
                 conn,
                 updates=updates,

@@ -122,6 +122,7 @@ def cluster_features(
     )
     spread = member_keys.group_by("cluster_id").agg(
         pl.col("_tie").filter(pl.col("kind") == "ip").n_unique().alias("ip_prefixes"),
+        pl.col("_acct").filter(pl.col("kind") == "ip").n_unique().alias("ip_accounts"),
         pl.col("_tie").filter(pl.col("kind") == "channel").n_unique().alias("channels"),
     )
     signup = _signup_features(meta.join(members, on="account_id"), state)
@@ -192,7 +193,11 @@ def _signup_features(meta: pl.DataFrame, state: pl.DataFrame) -> pl.DataFrame:
         (pl.col("pay_users") >= 2).sum().alias("shared_payment_accounts"),
         # One card paying for three organisations or more: what organisations do
         # not do (two may be a household's, or a person's work and own accounts).
-        (pl.col("card_owners") >= 3).sum().alias("cross_org_payment_accounts"),
+        # Shared inside the cluster too: a victim's card that two farm accounts
+        # elsewhere reuse says nothing of the victim's own cluster.
+        ((pl.col("card_owners") >= 3) & (pl.col("pay_users") >= 2))
+        .sum()
+        .alias("cross_org_payment_accounts"),
     )
     programs = meta.group_by("cluster_id").agg(
         pl.col("program").is_in(list(ABUSED_PROGRAMS)).sum().alias("abused_accounts"),
@@ -323,7 +328,11 @@ def _finish(frame: pl.DataFrame, pop_mix: np.ndarray) -> pl.DataFrame:
         ),
         pl.col("org_count").cast(pl.Float64),
         ((pl.col("org_count") == 1) & (pl.col("no_org") == 0)).cast(pl.Float64).alias("single_org"),
-        (pl.col("ip_prefixes") / pl.col("account_count"))
+        # Over the accounts whose addresses are known: an unknown address is not a
+        # shared one (and a gateway's end users have none of their own).
+        pl.when(pl.col("ip_accounts") > 0)
+        .then(pl.col("ip_prefixes") / pl.col("ip_accounts"))
+        .otherwise(1.0)
         .clip(0, 1)
         .alias("ip_prefixes_per_account"),
         (pl.col("top_sys") / records).alias("top_system_share"),

@@ -34,15 +34,14 @@ def shared_payment(x: Row) -> Evidence | None:
     # are two organisations each paying with its own.
     across = x["cross_org_payment_share"] >= 0.3
     if x["account_count"] >= 3 and across and x["single_org"] < 1:
-        accounts = round(x["shared_payment_share"] * x["account_count"])
+        accounts = round(x["cross_org_payment_share"] * x["account_count"])
         instruments = int(x["instruments"])
         noun = "instrument" if instruments == 1 else "instruments"
-        where = " across organisations" if across else ""
         return Evidence(
             "shared_payment",
             3.0,
-            f"{accounts} of its {int(x['account_count'])} accounts share "
-            f"{instruments} payment {noun}{where}",
+            f"{accounts} of its {int(x['account_count'])} accounts share {instruments} "
+            f"payment {noun} across organisations",
         )
     return None
 
@@ -51,8 +50,8 @@ def shares_infrastructure(x: Row) -> bool:
     """Whether its accounts share what independent customers do not: payment
     instruments, networks (fewer IP prefixes than half its accounts) or a sign-up wave."""
     return (
-        x["shared_payment_share"] >= 0.3
-        or x["ip_prefixes_per_account"] <= 0.5
+        x["cross_org_payment_share"] >= 0.3
+        or (x["ip_prefixes"] >= 1 and x["ip_prefixes_per_account"] <= 0.5)
         or x["signup_burst_share"] >= 0.5
     )
 
@@ -305,9 +304,19 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+# Signs that no declared organisation explains: an organisation is a claim, and a
+# claim is not an exemption.
+UNEXPLAINED = ("reasoning_extraction", "lockstep", "round_the_clock")
+
+
 def evaluate(row: Row) -> list[Evidence]:
     """Every signature that fires on one cluster's features, strongest first."""
     found = [evidence for rule in RULES if (evidence := rule(row)) is not None]
+    if any(e.name in UNEXPLAINED for e in found):
+        # One organisation on one card runs its own traffic as it likes, but does not
+        # extract reasoning, drive its accounts in lockstep or keep them busy round
+        # the clock: whoever declares one while doing so gets no credit for it.
+        found = [e for e in found if e.name != "one_organisation"]
     for extra in (too_young(row, found), nothing_decisive(found)):
         if extra is not None:
             found.append(extra)

@@ -107,21 +107,38 @@ def clear_quiet_cases(
     return Clearing(reflagged=reflagged, cleared=cleared)
 
 
+def _epoch(value: datetime) -> float:
+    # SQLite hands back the naive UTC time it was given.
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+
+
 def _flag(conn: Connection, *, flagged: dict[str, tuple[float, float]], now: datetime) -> list[str]:
-    """Record when each case was last flagged; reopen the cleared ones among them."""
+    """Record when each case was last flagged; reopen the cleared ones among them that
+    are flagged after they were last flagged before: a state rebuilt from the event
+    log replays old ticks, and those must not bring cleared cases back."""
+    cleared = conn.execute(
+        select(CaseRow.case_id, CaseRow.last_flagged_at).where(
+            CaseRow.case_id.in_(sorted(flagged)), CaseRow.status == "cleared"
+        )
+    ).all()
+    again = sorted(case_id for case_id, last in cleared if _epoch(last) < flagged[case_id][0])
     conn.execute(
         update(CaseRow)
         .where(CaseRow.case_id == bindparam("cid"), CaseRow.last_flagged_at < bindparam("at"))
         .values(last_flagged_at=bindparam("at")),
         [{"cid": case_id, "at": _time(at)} for case_id, (at, _) in flagged.items()],
     )
-    reopened = sorted(
-        conn.execute(
-            update(CaseRow)
-            .where(CaseRow.case_id.in_(sorted(flagged)), CaseRow.status == "cleared")
-            .values(status="open", updated_at=now)
-            .returning(CaseRow.case_id)
-        ).scalars()
+    reopened = (
+        sorted(
+            conn.execute(
+                update(CaseRow)
+                .where(CaseRow.case_id.in_(again), CaseRow.status == "cleared")
+                .values(status="open", updated_at=now)
+                .returning(CaseRow.case_id)
+            ).scalars()
+        )
+        if again
+        else []
     )
     for case_id in reopened:
         at, score = flagged[case_id]

@@ -25,9 +25,9 @@ OFFICE = (9, 18)
 class Customers:
     records: list[dict[str, Any]] = field(default_factory=list)
     accounts: list[dict[str, Any]] = field(default_factory=list)
-    # Account id (an end user's as ``principal`` gives it) → population: "honest",
-    # "framework", "enterprise", "hydra", "reseller_user", "reseller_campaign" or
-    # "company_user".
+    # Account id (an end user's of a reseller as ``principal`` gives it) → population:
+    # "honest", "framework", "enterprise", "hydra", "reseller", "reseller_user",
+    # "reseller_campaign" or "company".
     kind: dict[str, str] = field(default_factory=dict)
 
     def of(self, kind: str) -> set[str]:
@@ -271,7 +271,7 @@ def _reseller(draw: _Draw, *, end_users: int, campaign: int) -> None:
         org_id="resell-co",
         payment_fingerprint="card-resell-co",
         signup_ip="192.0.2.10",
-        program="enterprise",
+        program="reseller",
         verified=True,
     )
     gateway = {"client_ip": "192.0.2.10", "user_agent": "resell-gateway/3.1 " + COMMON_SDK}
@@ -315,7 +315,8 @@ def _reseller(draw: _Draw, *, end_users: int, campaign: int) -> None:
 
 def _company_app(draw: _Draw, *, employees: int) -> None:
     """A company's internal tool on one account, naming each employee as the end user:
-    one fixed template under one internal prompt, office hours, no prompt cache."""
+    one fixed template under one internal prompt, office hours, no prompt cache. Not
+    a declared gateway: its traffic stays the account's."""
     rng = draw.rng
     account = "corp-helpdesk"
     draw.account(
@@ -328,7 +329,6 @@ def _company_app(draw: _Draw, *, employees: int) -> None:
     )
     for _ in range(employees):
         user = f"emp-{rng.randrange(10**6):06d}@corp.example"
-        draw.out.kind[principal(account, user)] = "company_user"
         for ts in draw.office_times(rng.uniform(3, 15), 2):
             draw.call(
                 account,

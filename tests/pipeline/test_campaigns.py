@@ -29,7 +29,13 @@ def test_card_farms_of_one_operation_are_one_case_or_one_campaign() -> None:
     engine.set_meta(pl.from_dicts(customers.accounts, schema=META_SCHEMA))
     engine.add(narrow(pl.from_dicts(customers.records, schema=RECORD_SCHEMA)))
     hydra = customers.of("hydra")
-    last = {u.case_id: u for u in engine.advance(flush=True) if set(u.account_records) <= hydra}
+    every = {u.case_id: u for u in engine.advance(flush=True)}
+    # No case mixes the hydra's accounts with anyone else's.
+    assert all(
+        set(u.account_records) <= hydra or not set(u.account_records) & hydra
+        for u in every.values()
+    )
+    last = {case_id: u for case_id, u in every.items() if set(u.account_records) <= hydra}
     assert last, "no case"
     if len(last) > 1:
         # The latest campaign the engine reports holds every case (the store writes

@@ -43,7 +43,6 @@ def test_unseen_customer_shapes(
     in_cases = set().union(*cases.values()) if cases else set()
     for kind in ("honest", "framework", "enterprise", "reseller", "reseller_user", "company"):
         assert not in_cases & customers.of(kind), f"{kind} accounts in cases"
-    assert not in_cases & customers.of("company_user"), "a company's employees in a case"
     hydra = customers.of("hydra")
     assert len(in_cases & hydra) >= 0.95 * len(hydra)
     # The extraction inside the reseller's account: its end users, and only they.
