@@ -7,7 +7,21 @@ allowed lateness) passes the window's end; then the window is aggregated, and at
 every tick boundary (``tick_windows`` windows, aligned to the epoch) the running
 state is merged, accounts are clustered and clusters scored. Receiving the same
 records in one batch or in many therefore yields the same cases at the same event
-times, as long as no record arrives later than the allowed lateness.
+times, as long as no record arrives later than the allowed lateness; records that do
+are folded in at the next tick (``Engine.add``).
+
+Threads, and who owns what:
+
+- the caller's thread (the runner's, or ``evaluate``'s) owns the engine: it alone calls
+  ``add``, ``advance``/``closing``, ``settle``, ``set_meta``, ``adopt_cases`` and
+  pickles it, and it alone changes the open windows, the late records, the running
+  account and key state, the daily counts and the metadata;
+- the aggregating thread (``_AGGREGATOR``) computes one closed window's aggregate from
+  that window's records alone, and touches no state;
+- the analysing thread (``_ANALYSER``) runs one tick's ``_analyse`` at a time, from a
+  ``TickView`` of the state as it was at that tick, and alone changes the cluster
+  registry, the scorer, the cases, the campaigns and the unsettled updates; the
+  caller's thread reads them only once ``settle`` has waited for it.
 """
 
 from __future__ import annotations
@@ -216,6 +230,8 @@ class Engine:
         what this state numbered. Case ids belong to the store: a rebuilt state
         adopts them before it replays the event log, and a restored one is told
         the next free number, so no id is ever handed out twice."""
+        if self.inflight_:
+            raise RuntimeError("ticks are being analysed: adopt cases before feeding records")
         for info in known:
             # Keyed apart from every cluster id: these cases are continued by
             # overlap, and a cluster that continues one is keyed by its own id.
