@@ -36,7 +36,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,9 +46,11 @@ import httpx
 import msgspec
 import orjson
 import polars as pl
+from sqlalchemy import text
 
 from benchmarks.common import make_records, ndjson_batches, print_table
 from detector.config import Settings
+from detector.store.db import make_engine
 from tests.support.server import free_port, wait_ready
 
 TOKEN = "bench-token"
@@ -192,9 +196,29 @@ async def post_for(url: str, feed: Feed, clients: int, seconds: float, limit: in
     return accepted
 
 
+@contextmanager
+def empty_database(base: str | None) -> Iterator[str | None]:
+    """A schema of its own on ``base`` (PostgreSQL) for one arm, dropped after; None
+    for SQLite, whose file is in the arm's own data directory."""
+    if not base:
+        yield None
+        return
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def run_arm(name: str, feed: Feed, args: argparse.Namespace) -> Arm:
     arm = Arm(name)
-    with tempfile.TemporaryDirectory() as data_dir:
+    with tempfile.TemporaryDirectory() as data_dir, empty_database(args.database_url) as url:
         env = {
             **os.environ,
             "DETECTOR_DATA_DIR": data_dir,
@@ -206,8 +230,8 @@ def run_arm(name: str, feed: Feed, args: argparse.Namespace) -> Arm:
         if args.server_source:
             cwd = str(args.server_source)
             env["PYTHONPATH"] = cwd
-        if args.database_url:
-            env["DETECTOR_DATABASE_URL"] = args.database_url
+        if url:
+            env["DETECTOR_DATABASE_URL"] = url
         if args.ingest_processes is not None:
             env["DETECTOR_INGEST_PROCESSES"] = str(args.ingest_processes)
         command = [sys.executable, "-m", "detector.cli"]
@@ -268,8 +292,11 @@ def report(arms: list[Arm], feed: Feed, args: argparse.Namespace) -> None:
             ("  server CPU per record", f"{arm.server_cpu / arm.records * 1e6:>12.2f} µs"),
             ("    of which the HTTP process", f"{arm.http_cpu / arm.records * 1e6:>12.2f} µs"),
             ("  segment bytes per record", f"{_stored(arm) / arm.records:>12.1f}"),
-            ("  database file bytes per record", f"{arm.db_bytes / arm.records:>12.1f}"),
         ]
+        if arm.db_bytes:  # SQLite
+            rows.append(
+                ("  database file bytes per record", f"{arm.db_bytes / arm.records:>12.1f}")
+            )
     for arm in embedded:
         processed = int(str(arm.state["processed"]))
         if arm.caught_up is None:
@@ -337,7 +364,11 @@ def main() -> None:
     parser.add_argument(
         "--ingest-processes", type=int, default=None, help="default: the server's default"
     )
-    parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="PostgreSQL: a schema of its own per arm; default: SQLite in a temp dir",
+    )
     parser.add_argument("--server-source", type=Path, default=None, help="a checkout to serve")
     parser.add_argument("--no-parse", action="store_true", help="skip the raw parse rates")
     args = parser.parse_args()
