@@ -28,10 +28,12 @@ import os
 import signal
 import sys
 import threading
+import time
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
 from detector.config import Settings
+from detector.errors import StoreUnavailableError
 from detector.observability.logs import log_config
 
 log = logging.getLogger("detector.pipeline")
@@ -97,6 +99,8 @@ def _main(settings: Settings, server: int, commands: Connection, windows: Connec
                     continue
                 runner.run_until_idle(flush=True)
                 commands.send(("flushed", None))
+            except StoreUnavailableError as exc:
+                commands.send(("unavailable", str(exc)))
             except Exception as exc:
                 log.exception("pipeline flush failed")
                 commands.send(("failed", f"{type(exc).__name__}: {exc}"))
@@ -178,7 +182,8 @@ class PipelineProcess:
     def flush(self) -> None:
         """Process everything received so far and close every window, in the child;
         returns once it is checkpointed. ``FlushRefused`` when another worker holds
-        the lease, ``PipelineStopped`` when the process is not running."""
+        the lease, ``PipelineStopped`` when the process is not running,
+        ``StoreUnavailableError`` as the child met it."""
         with self._lock:
             if self._commands is None or self._stopping:
                 raise PipelineStopped("the pipeline process is not running")
@@ -189,6 +194,8 @@ class PipelineProcess:
                 raise PipelineStopped("the pipeline process stopped during the flush") from None
         if outcome == "held":
             raise FlushRefused(f"the pipeline runs in another process ({detail}); flush it there")
+        if outcome == "unavailable":
+            raise StoreUnavailableError(str(detail))
         if outcome == "failed":
             raise RuntimeError(f"pipeline flush failed: {detail}")
 
@@ -203,7 +210,11 @@ class PipelineProcess:
         # requests first), so the lock is free but for a moment.
         with self._lock, contextlib.suppress(OSError):  # OSError: already gone
             commands.send(_STOP)
-        process.join(timeout)
+        # Read its window times meanwhile: a full pipe would hold up its last step.
+        deadline = time.monotonic() + timeout
+        while process.is_alive() and time.monotonic() < deadline:
+            process.join(0.5)
+            self._drain_windows()
         if process.is_alive():
             log.warning("the pipeline process did not stop in %.0f s: killing it", timeout)
             process.kill()
