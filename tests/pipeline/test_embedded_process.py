@@ -1,7 +1,8 @@
 """The default server's pipeline: a child process of ``detector serve``, run for real.
 
 It processes what ingest stores without being asked, opens cases, flushes on
-``POST /v1/pipeline/flush``, runs at a lower CPU priority, is started again when it
+``POST /v1/pipeline/flush``, times its windows in the server's ``/metrics``, runs at
+a lower CPU priority, is started again when it
 dies, leaves the lease to a ``detector worker`` that holds it, and stops with the
 server: no process is left behind a SIGTERM or a SIGKILL of the server.
 """
@@ -84,6 +85,15 @@ def processed(live: LiveServer) -> int:
         return int(client.get("/v1/pipeline").json()["processed"])
 
 
+def windows_timed(live: LiveServer) -> float:
+    with live.client() as client:
+        text = client.get("/metrics").text
+    (line,) = [
+        x for x in text.splitlines() if x.startswith("detector_pipeline_window_seconds_count")
+    ]
+    return float(line.split()[-1])
+
+
 def test_the_pipeline_process_opens_cases_and_stops_with_the_server(
     tmp_path: Path, migrated_url: str, engine: Engine, traffic: Traffic
 ) -> None:
@@ -103,6 +113,8 @@ def test_the_pipeline_process_opens_cases_and_stops_with_the_server(
             (case,) = client.get("/v1/cases", params={"status": "open"}).json()["items"]
             assert case["account_count"] == len(traffic.campaign)
             assert client.get("/readyz").status_code == 200
+        # The process's window times reach the server's /metrics.
+        wait_until(lambda: windows_timed(live) >= state["windows_closed"] > 0, timeout=10)
 
         proc.send_signal(signal.SIGTERM)
         # uvicorn, once shut down, raises the signal it caught again.
