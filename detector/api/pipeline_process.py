@@ -31,6 +31,7 @@ import threading
 import time
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event as EventType
 
 from detector.config import Settings
 from detector.errors import StoreUnavailableError
@@ -50,7 +51,13 @@ class PipelineStopped(Exception):
     """The pipeline process is not running (it died and is being started again)."""
 
 
-def _main(settings: Settings, server: int, commands: Connection, windows: Connection) -> None:
+def _main(
+    settings: Settings,
+    server: int,
+    commands: Connection,
+    windows: Connection,
+    ready: EventType,
+) -> None:
     """The child process: step the pipeline in a thread, answer commands here, and
     send each closed window's time to the server, whose ``/metrics`` shows them."""
     # The server stops this process once it has answered its requests; Ctrl-C reaches
@@ -83,6 +90,7 @@ def _main(settings: Settings, server: int, commands: Connection, windows: Connec
     )
     runner = make_runner(engine, settings)
     worker = BackgroundWorker(runner, interval=settings.pipeline_poll_seconds)
+    ready.set()  # before the worker can take the lease: see ``stop``
     worker.start()
     log.info("embedded pipeline %s started (nice %d)", runner.holder, os.nice(0))
     try:
@@ -119,6 +127,8 @@ class PipelineProcess:
         self._process: BaseProcess | None = None
         self._commands: Connection | None = None
         self._windows: Connection | None = None
+        # Set by the child once its pipeline runs; until then it holds nothing.
+        self._ready: EventType | None = None
         self._stopping = False
 
     @property
@@ -133,9 +143,10 @@ class PipelineProcess:
         # whatever state they were.
         ours, theirs = self._context.Pipe()
         windows, sent = self._context.Pipe(duplex=False)
+        self._ready = self._context.Event()
         process = self._context.Process(
             target=_main,
-            args=(self.settings, os.getpid(), theirs, sent),
+            args=(self.settings, os.getpid(), theirs, sent, self._ready),
             name="detector-pipeline",
             daemon=False,
         )
@@ -206,6 +217,10 @@ class PipelineProcess:
         process, commands = self._process, self._commands
         if process is None or commands is None:
             return
+        if self._ready is not None and not self._ready.is_set():
+            # Still starting (importing, for a second or two): it holds no lease and
+            # no state yet, so there is nothing to wait for.
+            process.kill()
         # A flush under way ends before the server shuts down (uvicorn answers its
         # requests first), so the lock is free but for a moment.
         with self._lock, contextlib.suppress(OSError):  # OSError: already gone
