@@ -31,7 +31,6 @@ import threading
 import time
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from multiprocessing.synchronize import Event as EventType
 
 from detector.config import Settings
 from detector.errors import StoreUnavailableError
@@ -51,13 +50,7 @@ class PipelineStopped(Exception):
     """The pipeline process is not running (it died and is being started again)."""
 
 
-def _main(
-    settings: Settings,
-    server: int,
-    commands: Connection,
-    windows: Connection,
-    ready: EventType,
-) -> None:
+def _main(settings: Settings, server: int, commands: Connection, windows: Connection) -> None:
     """The child process: step the pipeline in a thread, answer commands here, and
     send each closed window's time to the server, whose ``/metrics`` shows them."""
     # The server stops this process once it has answered its requests; Ctrl-C reaches
@@ -90,7 +83,7 @@ def _main(
     )
     runner = make_runner(engine, settings)
     worker = BackgroundWorker(runner, interval=settings.pipeline_poll_seconds)
-    ready.set()  # before the worker can take the lease: see ``stop``
+    windows.send(None)  # started: before the worker can take the lease (see ``stop``)
     worker.start()
     log.info("embedded pipeline %s started (nice %d)", runner.holder, os.nice(0))
     try:
@@ -127,8 +120,8 @@ class PipelineProcess:
         self._process: BaseProcess | None = None
         self._commands: Connection | None = None
         self._windows: Connection | None = None
-        # Set by the child once its pipeline runs; until then it holds nothing.
-        self._ready: EventType | None = None
+        # Whether the child said it started its pipeline; until then it holds nothing.
+        self._started = False
         self._stopping = False
 
     @property
@@ -143,10 +136,9 @@ class PipelineProcess:
         # whatever state they were.
         ours, theirs = self._context.Pipe()
         windows, sent = self._context.Pipe(duplex=False)
-        self._ready = self._context.Event()
         process = self._context.Process(
             target=_main,
-            args=(self.settings, os.getpid(), theirs, sent, self._ready),
+            args=(self.settings, os.getpid(), theirs, sent),
             name="detector-pipeline",
             daemon=False,
         )
@@ -155,6 +147,7 @@ class PipelineProcess:
         theirs.close()
         sent.close()
         self._process, self._commands, self._windows = process, ours, windows
+        self._started = False
 
     def _drain_windows(self) -> None:
         """Put the window times the child sent into this process's histogram."""
@@ -165,7 +158,11 @@ class PipelineProcess:
         windows = self._windows
         try:
             while windows is not None and windows.poll():
-                observe_window(windows.recv())
+                seconds = windows.recv()
+                if seconds is None:
+                    self._started = True
+                else:
+                    observe_window(seconds)
         except (EOFError, OSError):
             pass  # the child is gone; ``watch`` starts another with a new pipe
 
@@ -217,7 +214,8 @@ class PipelineProcess:
         process, commands = self._process, self._commands
         if process is None or commands is None:
             return
-        if self._ready is not None and not self._ready.is_set():
+        self._drain_windows()
+        if not self._started:
             # Still starting (importing, for a second or two): it holds no lease and
             # no state yet, so there is nothing to wait for.
             process.kill()
