@@ -80,9 +80,12 @@ class Settings(BaseSettings):
     # as JSON, e.g. DETECTOR_MODEL_RELEASES='{"claude-opus-4-6": "2026-02-05"}'.
     model_releases: dict[str, str] = Field(default_factory=dict)
 
-    # Detection pipeline (docs/detection.md). Embedded: a thread of `detector serve`
-    # runs it; off when a separate `detector worker` process does.
+    # Detection pipeline (docs/detection.md). Embedded: a child process of `detector
+    # serve` runs it; off when a separate `detector worker` process does.
     pipeline_embedded: bool = True
+    # nice(1) increment of the embedded pipeline's process: ingest gets the cores
+    # first while both want them (docs/operations.md).
+    pipeline_nice: int = Field(default=10, ge=0, le=19)
     pipeline_window_seconds: int = Field(default=3600, ge=60)
     pipeline_lateness_seconds: int = Field(default=7200, ge=0)
     pipeline_tick_windows: int = Field(default=3, ge=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from detector.api import heap
 from detector.api.deps import AppState
 from detector.api.ingest_pool import IngestPool
+from detector.api.pipeline_process import PipelineProcess
 from detector.api.responses import JSONBytes
 from detector.api.routes import blocklist, decisions, health, ingest, pipeline
 from detector.api.routes import cases as cases_route
@@ -31,7 +33,6 @@ from detector.errors import (
 )
 from detector.ingest.service import Ingestor
 from detector.observability.middleware import RequestContextMiddleware
-from detector.pipeline.runner import BackgroundWorker
 from detector.pipeline.service import make_runner
 from detector.store.db import make_engine
 
@@ -49,8 +50,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     webhooks = WebhookWorker(engine, settings)
     sweeper = Sweeper(engine)
 
+    # In this process the runner only reads the pipeline's state, and flushes it when
+    # no process of this server runs the pipeline.
     runner = make_runner(engine, settings)
-    worker = BackgroundWorker(runner, interval=settings.pipeline_poll_seconds)
+    embedded = PipelineProcess(settings) if settings.pipeline_embedded else None
     processes = settings.resolved_ingest_processes
     pool = IngestPool(settings, processes) if processes else None
 
@@ -61,11 +64,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await pool.start()
         await webhooks.start()
         await sweeper.start()
-        if settings.pipeline_embedded:
-            worker.start()
+        watching = None
+        if embedded is not None:
+            embedded.start()
+            watching = asyncio.create_task(embedded.watch())
         yield
-        if settings.pipeline_embedded:
-            await run_in_threadpool(worker.stop)
+        if embedded is not None and watching is not None:
+            watching.cancel()
+            await run_in_threadpool(embedded.stop)
         await sweeper.stop()
         await webhooks.stop()
         if pool is not None:
@@ -84,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.webhooks = webhooks
     app.state.pipeline = runner
+    app.state.embedded_pipeline = embedded
     app.state.detector = AppState(
         settings=settings, engine=engine, ingestor=Ingestor(engine, settings), pool=pool
     )

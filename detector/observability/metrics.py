@@ -9,6 +9,8 @@ counts its own traffic, and a scrape sees the worker that answered it: sum them 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -73,6 +75,18 @@ def count_batch(endpoint: str, result: BatchResult) -> None:
         INGEST_REJECTED.labels(endpoint, error.field, error.rule).inc()
 
 
+# Where ``observe_window`` puts a window's time: this process's histogram, unless
+# ``forward_windows`` sends it elsewhere.
+_window_sink: Callable[[float], None] = WINDOW_SECONDS.observe
+
+
 def observe_window(seconds: float) -> None:
     """The pipeline calls this once per closed window, with its processing time."""
-    WINDOW_SECONDS.observe(seconds)
+    _window_sink(seconds)
+
+
+def forward_windows(sink: Callable[[float], None]) -> None:
+    """Send this process's window times to ``sink`` rather than to its histogram: the
+    embedded pipeline's process serves no ``/metrics`` and hands them to the server's."""
+    global _window_sink
+    _window_sink = sink

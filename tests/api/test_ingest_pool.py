@@ -104,7 +104,8 @@ def test_a_killed_pool_process_costs_one_retryable_batch(
     make_server: MakeServer, engine: Engine, record_factory: RecordFactory
 ) -> None:
     before = children()
-    server = make_server(ingest_processes=1)
+    # Without the pipeline's process, the server's one other child.
+    server = make_server(ingest_processes=1, pipeline_embedded=False)
     first = record_factory.records(50)
     assert post(server, first).json()["accepted"] == 50
     (process,) = children() - before

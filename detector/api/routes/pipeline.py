@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
 from detector.api.deps import Authorized
+from detector.api.pipeline_process import FlushRefused, PipelineProcess, PipelineStopped
 from detector.pipeline.runner import PipelineRunner
 from detector.store.event_log import LogTotals
 
@@ -52,11 +53,24 @@ async def get_pipeline(runner: Runner) -> dict[str, object]:
 
 
 @router.post("/pipeline/flush")
-async def flush_pipeline(runner: Runner) -> dict[str, object]:
+async def flush_pipeline(request: Request, runner: Runner) -> dict[str, object]:
     """Process everything received so far and close every window up to the latest
-    event time seen; answers with the state after it."""
+    event time seen; answers with the state after it. The server's own pipeline
+    process does it when there is one, else this process, unless a ``detector
+    worker`` holds the lease."""
+    embedded: PipelineProcess | None = request.app.state.embedded_pipeline
 
     def flush() -> dict[str, Any]:
+        if embedded is not None:
+            try:
+                embedded.flush()
+            except FlushRefused as exc:
+                raise HTTPException(status_code=409, detail=str(exc)) from None
+            except PipelineStopped as exc:
+                raise HTTPException(
+                    status_code=503, detail=f"{exc}; retry", headers={"Retry-After": "5"}
+                ) from None
+            return runner.status()
         if not runner.try_lease():
             holder = runner.status()["worker"]
             raise HTTPException(
