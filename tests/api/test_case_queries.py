@@ -55,6 +55,20 @@ def test_a_case_id_with_a_nul_is_404_naming_it(
     assert answer.json()["detail"].startswith("case_id: no case ")
 
 
+@pytest.mark.parametrize("case_id", NUL, ids=NUL_IDS)
+def test_a_decision_on_a_case_id_with_a_nul_is_404_naming_it(
+    server: LiveServer, cases: None, case_id: str
+) -> None:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        answer = client.post(
+            f"/v1/cases/{case_id}/decisions",
+            json={"action": "block", "note": "n"},
+            headers={"Authorization": f"Bearer {server.token}"},
+        )
+    assert answer.status_code == 404, answer.text
+    assert "case_id: no case " in answer.text
+
+
 def test_a_lone_surrogate_finds_nothing(server: LiveServer, cases: None) -> None:
     assert raw_get(server, f"/v1/cases/{SURROGATE}").status_code == 404
     listing = raw_get(server, f"/v1/cases?cursor={SURROGATE}")

@@ -13,6 +13,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from detector.api.deps import Authorized, State
+from detector.api.routes.cases import storable
+from detector.errors import NotFoundError
 from detector.store.db import write_transaction
 from detector.store.reviews import Decided, decide
 
@@ -32,6 +34,9 @@ async def post_decision(
 ) -> dict[str, object]:
     """Record a decision on a case; answers once it, its audit entry and its webhook
     delivery are committed."""
+    if not storable(case_id):
+        # PostgreSQL refuses a NUL in a query outright: no case id holds one.
+        raise NotFoundError(f"case_id: no case {case_id!r}")
 
     def write() -> Decided:
         with write_transaction(state.engine) as conn:
