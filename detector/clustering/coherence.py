@@ -23,11 +23,9 @@ exits too.
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from detector.clustering.graph import bipartite_labels
 from detector.features.windows import ACCOUNT_HASH, with_match_hashes
 
 PROFILE_KINDS: tuple[str, ...] = ("sys", "tools", "systmpl", "iptmpl", "pay")
@@ -97,18 +95,7 @@ def prune(
     )
     profile = profile.filter(~pl.col("public")).select("account_id", "node")
     shared = profile.filter(pl.len().over("node") >= 2)
-    accounts = members["account_id"].unique().sort()
-    nodes = shared["node"].unique().sort()
-    a_map = pl.DataFrame({"account_id": accounts, "a": np.arange(len(accounts))})
-    n_map = pl.DataFrame({"node": nodes, "n": np.arange(len(nodes)) + len(accounts)})
-    pairs = shared.join(a_map, on="account_id").join(n_map, on="node")
-    size = len(accounts) + len(nodes)
-    graph = coo_matrix(
-        (np.ones(len(pairs), dtype=np.int8), (pairs["a"].to_numpy(), pairs["n"].to_numpy())),
-        shape=(size, size),
-    )
-    _, labels = connected_components(graph, directed=False)
-    groups = pl.DataFrame({"account_id": accounts, "label": labels[: len(accounts)]})
+    groups = bipartite_labels(members["account_id"], shared, item="account_id", node="node")
     return (
         members.join(groups, on="account_id")
         # A group never spans two components: their nodes are distinct by construction.

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from detector.clustering.graph import bipartite_labels
 from detector.features.windows import KIND, with_match_hashes
 
 # Kinds whose values link accounts by themselves.
@@ -116,18 +115,7 @@ def components(keys: pl.DataFrame, population: int, config: LinkageConfig) -> pl
     edges = keyed.join(linking.select("node"), on="node", how="semi")
     if edges.is_empty():
         return pl.DataFrame(schema={"account_id": pl.String(), "component": pl.String()})
-    accounts = edges["_acct"].unique().sort()
-    nodes = edges["node"].unique().sort()
-    a_map = pl.DataFrame({"_acct": accounts, "a": np.arange(len(accounts))})
-    n_map = pl.DataFrame({"node": nodes, "n": np.arange(len(nodes)) + len(accounts)})
-    pairs = edges.join(a_map, on="_acct").join(n_map, on="node")
-    size = len(accounts) + len(nodes)
-    graph = coo_matrix(
-        (np.ones(len(pairs), dtype=np.int8), (pairs["a"].to_numpy(), pairs["n"].to_numpy())),
-        shape=(size, size),
-    )
-    _, labels = connected_components(graph, directed=False)
-    frame = pl.DataFrame({"_acct": accounts, "label": labels[: len(accounts)]})
+    frame = bipartite_labels(edges["_acct"], edges, item="_acct", node="node")
     names = edges.select("_acct", "account_id").unique("_acct")
     frame = frame.join(names, on="_acct")
     return (

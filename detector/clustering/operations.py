@@ -13,11 +13,9 @@ CAMPAIGNS.md: "very few scaffolds", "a few system-prompt families".
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from detector.clustering.graph import bipartite_labels
 from detector.features.windows import ACCOUNT_HASH, with_match_hashes
 
 # System prompts and the templates run under them, written by whoever runs the
@@ -87,18 +85,9 @@ def join_operations(
     )
     if ties.is_empty():
         return groups
-    labels = sizes["component"].sort()
-    values = ties["value"].unique().sort()
-    g_map = pl.DataFrame({"component": labels, "g": np.arange(len(labels))})
-    v_map = pl.DataFrame({"value": values, "v": np.arange(len(values)) + len(labels)})
-    pairs = ties.join(g_map, on="component").join(v_map, on="value")
-    size = len(labels) + len(values)
-    graph = coo_matrix(
-        (np.ones(len(pairs), dtype=np.int8), (pairs["g"].to_numpy(), pairs["v"].to_numpy())),
-        shape=(size, size),
+    mapping = bipartite_labels(sizes["component"], ties, item="component", node="value").rename(
+        {"label": "joined"}
     )
-    _, joined = connected_components(graph, directed=False)
-    mapping = pl.DataFrame({"component": labels, "joined": joined[: len(labels)]})
     return (
         groups.join(mapping, on="component")
         .with_columns(pl.col("account_id").min().over("joined").alias("component"))
