@@ -17,8 +17,8 @@ import orjson
 from sqlalchemy import Connection, Text, cast, func, select
 
 from detector.store.pipeline_models import CaseRow
-from detector.store.review_models import AuditRow, CaseViewRow
-from detector.store.reviews import aware
+from detector.store.review_models import CaseViewRow
+from detector.store.reviews import aware, latest_actions
 
 # Core selects of whole rows: these functions run on a Connection, not an ORM Session.
 CASES = CaseRow.__table__
@@ -176,15 +176,5 @@ def _changes(conn: Connection, *, reviewer_id: int, where: list[Any]) -> tuple[i
 def regressed_cases(conn: Connection, *, case_ids: list[str]) -> set[str]:
     """Of these cases, those whose latest audit event is a regression (reopened by the
     system because it came back after a closing decision), not yet decided again."""
-    latest = (
-        select(AuditRow.case_id, func.max(AuditRow.id).label("last"))
-        .where(AuditRow.case_id.in_(case_ids))
-        .group_by(AuditRow.case_id)
-        .subquery()
-    )
-    rows = conn.execute(
-        select(AuditRow.case_id)
-        .join(latest, AuditRow.id == latest.c.last)
-        .where(AuditRow.action == "regressed")
-    ).scalars()
-    return {case_id for case_id in rows if case_id is not None}
+    latest = latest_actions(conn, case_ids=case_ids)
+    return {case_id for case_id, action in latest.items() if action == "regressed"}

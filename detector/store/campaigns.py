@@ -12,6 +12,7 @@ from sqlalchemy import Connection, func, select, update
 
 from detector.pipeline.cases import CaseUpdate
 from detector.store.pipeline_models import CaseRow
+from detector.store.reviews import aware
 
 
 def link_campaigns(conn: Connection, *, updates: Iterable[CaseUpdate], threshold: float) -> None:
@@ -35,7 +36,7 @@ def link_campaigns(conn: Connection, *, updates: Iterable[CaseUpdate], threshold
         stored = conn.execute(
             select(func.max(CaseRow.last_flagged_at)).where(CaseRow.case_id.in_(members))
         ).scalar_one()
-        flagged = [_epoch(stored)] if stored is not None else []
+        flagged = [aware(stored).timestamp()] if stored is not None else []
         if campaign_id in latest:
             flagged.append(latest[campaign_id])
         if flagged:
@@ -45,11 +46,6 @@ def link_campaigns(conn: Connection, *, updates: Iterable[CaseUpdate], threshold
                 .where(CaseRow.case_id.in_(members), CaseRow.last_flagged_at < at)
                 .values(last_flagged_at=at)
             )
-
-
-def _epoch(value: datetime) -> float:
-    # SQLite hands back the naive UTC time it was given.
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
 def campaign_cases(conn: Connection, *, campaign_id: str) -> list[str]:

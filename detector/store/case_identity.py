@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from sqlalchemy import Connection, delete, select
 
 from detector.store.pipeline_models import CaseAccountRow, CaseRow, ProcessedSegmentRow
+from detector.store.reviews import aware
 
 _NUMBERED = re.compile(r"C(\d+)")
 
@@ -52,17 +52,12 @@ def known_cases(conn: Connection) -> list[KnownCase]:
     return [
         KnownCase(
             case_id=case_id,
-            opened_at=_epoch(opened_at),
+            opened_at=aware(opened_at).timestamp(),
             peak_score=float(peak or 0.0),
             accounts=frozenset(members.get(case_id, ())),
         )
         for case_id, opened_at, peak in rows
     ]
-
-
-def _epoch(value: datetime) -> float:
-    # SQLite hands back the naive UTC time it was given.
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
 def replay_from_start(conn: Connection) -> int:

@@ -12,12 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, bindparam, exists, func, select, update
+from sqlalchemy import Connection, bindparam, exists, select, update
 
 from detector.pipeline.cases import CaseUpdate
 from detector.store.pipeline_models import CaseRow, DecisionRow
-from detector.store.review_models import AuditRow
-from detector.store.reviews import REVIEWER_ACTIONS, audit, aware
+from detector.store.reviews import REVIEWER_ACTIONS, audit, aware, latest_actions
 
 
 def _time(epoch: float) -> datetime:
@@ -107,11 +106,6 @@ def clear_quiet_cases(
     return Clearing(reflagged=reflagged, cleared=cleared)
 
 
-def _epoch(value: datetime) -> float:
-    # SQLite hands back the naive UTC time it was given.
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
-
-
 def _flag(conn: Connection, *, flagged: dict[str, tuple[float, float]], now: datetime) -> list[str]:
     """Record when each case was last flagged; reopen the cleared ones among them that
     are flagged after they were last flagged before: a state rebuilt from the event
@@ -121,7 +115,9 @@ def _flag(conn: Connection, *, flagged: dict[str, tuple[float, float]], now: dat
             CaseRow.case_id.in_(sorted(flagged)), CaseRow.status == "cleared"
         )
     ).all()
-    again = sorted(case_id for case_id, last in cleared if _epoch(last) < flagged[case_id][0])
+    again = sorted(
+        case_id for case_id, last in cleared if aware(last).timestamp() < flagged[case_id][0]
+    )
     conn.execute(
         update(CaseRow)
         .where(CaseRow.case_id == bindparam("cid"), CaseRow.last_flagged_at < bindparam("at"))
@@ -158,15 +154,5 @@ def _flag(conn: Connection, *, flagged: dict[str, tuple[float, float]], now: dat
 def _reviewer_had_last_word(conn: Connection, case_ids: list[str]) -> set[str]:
     """Of these cases, those whose latest audit entry is a reviewer's (see
     ``REVIEWER_ACTIONS``): a case a reviewer reopened stays in the queue."""
-    latest = (
-        select(AuditRow.case_id, func.max(AuditRow.id).label("last"))
-        .where(AuditRow.case_id.in_(case_ids))
-        .group_by(AuditRow.case_id)
-        .subquery()
-    )
-    rows = conn.execute(
-        select(AuditRow.case_id)
-        .join(latest, AuditRow.id == latest.c.last)
-        .where(AuditRow.action.in_(sorted(REVIEWER_ACTIONS)))
-    ).scalars()
-    return {case_id for case_id in rows if case_id is not None}
+    latest = latest_actions(conn, case_ids=case_ids)
+    return {case_id for case_id, action in latest.items() if action in REVIEWER_ACTIONS}

@@ -268,6 +268,20 @@ class AuditEntry:
     created_at: datetime
 
 
+def latest_actions(conn: Connection, *, case_ids: list[str]) -> dict[str, str]:
+    """Each of these cases' latest audit action, for those that have one."""
+    latest = (
+        select(AuditRow.case_id, func.max(AuditRow.id).label("last"))
+        .where(AuditRow.case_id.in_(case_ids))
+        .group_by(AuditRow.case_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(AuditRow.case_id, AuditRow.action).join(latest, AuditRow.id == latest.c.last)
+    ).all()
+    return {case_id: action for case_id, action in rows if case_id is not None}
+
+
 def audit_trail(
     conn: Connection, *, case_id: str | None = None, limit: int = 200, before_id: int | None = None
 ) -> list[AuditEntry]:
