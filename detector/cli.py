@@ -247,7 +247,12 @@ def _worker(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     logging.getLogger("detector.pipeline").info("worker %s started", runner.holder)
     while not stop.is_set():
-        if runner.step().segments == 0:
+        try:
+            stepped = runner.step().segments
+        except Exception:  # retried: a chunk that fails again is screened
+            logging.getLogger("detector.pipeline").exception("pipeline step failed")
+            stepped = 0
+        if stepped == 0:
             stop.wait(settings.pipeline_poll_seconds)
     runner.release()
     return 0

@@ -297,6 +297,17 @@ class Engine:
             .drop("_row", "_entity")
         )
 
+    def probe(self, records: pl.DataFrame) -> None:
+        """The per-record work of ``add`` and of a window's aggregate, on ``records``
+        alone, changing nothing: raises what they would raise. The runner screens
+        with it a chunk that a step failed on (``pipeline.screen``)."""
+        frame = self._entities(records)
+        width = self.config.window_seconds
+        frame = frame.with_columns((pl.col("ts") // width).cast(pl.Int64).alias("_w"))
+        for (w,), part in frame.partition_by("_w", as_dict=True).items():
+            aggregate_window(part.drop("_w"), start=float(int(w) * width))
+        float(frame["ts"].max())  # type: ignore[arg-type]
+
     @property
     def watermark(self) -> float | None:
         if self.max_event is None:

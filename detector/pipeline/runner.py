@@ -23,11 +23,14 @@ import polars as pl
 import zstandard
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
-from detector.features.frames import narrow, read_records
+from detector.errors import StoreUnavailableError
+from detector.features.frames import RECORD_SCHEMA, narrow, read_records
 from detector.observability.metrics import observe_window
 from detector.pipeline.cases import CaseInfo, CaseUpdate
 from detector.pipeline.engine import META_SCHEMA, Engine, EngineConfig
+from detector.pipeline.screen import screen
 from detector.scoring.scorer import ClusterScorer
 from detector.store import case_identity as identity
 from detector.store import cases as store
@@ -36,6 +39,7 @@ from detector.store.clearing import clear_quiet_cases
 from detector.store.db import write_transaction
 from detector.store.event_log import decode_into, totals
 from detector.store.models import AccountRow
+from detector.store.quarantine import Quarantined, quarantine, quarantined_records
 
 log = logging.getLogger("detector.pipeline")
 
@@ -100,13 +104,23 @@ def decode_state(blob: bytes) -> Engine:
     return engine
 
 
+def _outage(error: BaseException) -> bool:
+    """Whether ``error`` is the store's or the machine's, not the records': a step
+    that meets one is retried as it is, and nothing is set aside for it."""
+    return isinstance(error, SQLAlchemyError | StoreUnavailableError | MemoryError)
+
+
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """Segments read from the store, as ``(segment id, record count)``, and their
-    records parsed to the narrow frame."""
+    """Segments read from the store, as ``(segment id, records taken in)``, and their
+    records parsed to the narrow frame. A chunk that a step failed on before comes
+    with its ``rows`` still compressed and no records: it is screened first
+    (``PipelineRunner._screened``), and then carries what was set aside."""
 
     segments: list[tuple[int, int]]
-    records: pl.DataFrame
+    records: pl.DataFrame | None
+    rows: list[tuple[int, int, bytes]] | None = None
+    quarantined: list[Quarantined] = field(default_factory=list)
 
     @property
     def last_id(self) -> int:
@@ -119,6 +133,7 @@ class RunStats:
     records: int = 0
     late: int = 0
     cases_written: int = 0
+    quarantined: int = 0
 
 
 @dataclass
@@ -143,6 +158,13 @@ class PipelineRunner:
     # The chunk after the last one a step took in, being read (``step``); it holds
     # only segments no checkpoint covers, and goes with the state in memory.
     ahead_: Future[Chunk | None] | None = None
+    # Segments of a chunk that a step failed on (not for want of the store): the
+    # step is retried once as it was, in case the failure passes; the chunk is then
+    # screened, its failing records set aside (``pipeline.screen``). Kept across
+    # ``_forget``, dropped once a checkpoint covers them. Added to by the reading
+    # thread, hence the lock.
+    suspects_: set[int] = field(default_factory=set)
+    suspects_lock_: threading.Lock = field(default_factory=threading.Lock)
 
     # -- state ---------------------------------------------------------------------
 
@@ -232,11 +254,16 @@ class PipelineRunner:
         self.meta_key_ = (int(key[0]), key[1])
 
     def _checkpoint(
-        self, engine: Engine, segments: list[tuple[int, int, int]], updates: list[CaseUpdate]
+        self,
+        engine: Engine,
+        segments: list[tuple[int, int, int]],
+        updates: list[CaseUpdate],
+        quarantined: list[Quarantined],
     ) -> int | None:
-        """Write the engine, the segments it took in and the case updates in one
-        transaction; returns the cases written, or None (nothing written) when the
-        lease passed to another worker since this one last checkpointed."""
+        """Write the engine, the segments it took in, the records it set aside and
+        the case updates in one transaction; returns the cases written, or None
+        (nothing written) when the lease passed to another worker since this one
+        last checkpointed."""
         blob = encode_state(engine)
         with write_transaction(self.db) as conn:
             # Checked in the transaction that writes: a worker whose lease lapsed
@@ -247,6 +274,7 @@ class PipelineRunner:
             if not lease.continued:
                 return None
             store.mark_processed(conn, segments=segments)
+            quarantine(conn, items=quarantined)
             written = store.write_case_updates(conn, updates=updates)
             link_campaigns(conn, updates=updates, threshold=self.config.threshold)
             clear_quiet_cases(
@@ -268,6 +296,19 @@ class PipelineRunner:
                     decisions_seen=self.decisions_seen_,
                     state=blob,
                 ),
+            )
+        with self.suspects_lock_:
+            self.suspects_.difference_update(s for s, _, _ in segments)
+        for item in quarantined:
+            # Where it is and what failed; never the record itself, which may carry
+            # a prompt: it is in the quarantine table for whoever may read it.
+            log.warning(
+                "set aside %d record(s) of segment %d%s at %s: %s",
+                item.record_count,
+                item.segment_id,
+                "" if item.line is None else f", line {item.line}",
+                item.stage,
+                item.error,
             )
         return written
 
@@ -308,6 +349,8 @@ class PipelineRunner:
         stats = RunStats()
         marks: list[tuple[int, int, int]] = []
         updates: list[CaseUpdate] = []
+        quarantined: list[Quarantined] = []
+        chunk: Chunk | None = None
         started = time.monotonic()
         # The next chunk is read and parsed on a second thread while the engine
         # works on this one: polars and zstd release the GIL, so the two overlap.
@@ -323,24 +366,61 @@ class PipelineRunner:
             if not self._keep_lease():
                 return self._handed_over()
             ahead = _READER.submit(self._load, chunk.last_id)
-            late_by_segment = self._feed(engine, chunk)
+            if chunk.records is None:
+                chunk = self._screened(engine, chunk)
+            try:
+                late_by_segment = self._feed(engine, chunk)
+                updates += self._advance(engine)
+            except BaseException as error:
+                self._suspect(chunk.segments, error)
+                raise
             marks += [(s, n, late_by_segment.get(s, 0)) for s, n in chunk.segments]
+            quarantined += chunk.quarantined
             stats.segments += len(chunk.segments)
-            stats.records += len(chunk.records)
+            stats.records += sum(n for _, n in chunk.segments)
             stats.late += sum(late_by_segment.values())
-            updates += self._advance(engine)
+            stats.quarantined += sum(q.record_count for q in chunk.quarantined)
             if time.monotonic() - started >= self.checkpoint_seconds:
                 self.ahead_ = ahead
                 break
-        if flush:
-            updates += self._advance(engine, flush=True)
-        updates += engine.settle()
+        try:
+            if flush:
+                updates += self._advance(engine, flush=True)
+            updates += engine.settle()
+        except BaseException as error:
+            # Ticks run behind the chunks: the last chunk taken in is the suspect.
+            if chunk is not None:
+                self._suspect(chunk.segments, error)
+            raise
         if marks or updates or flush:
-            written = self._checkpoint(engine, marks, updates)
+            written = self._checkpoint(engine, marks, updates, quarantined)
             if written is None:
                 return self._handed_over()
             stats.cases_written = written
         return stats
+
+    def _suspect(self, segments: list[tuple[int, int]], error: BaseException) -> None:
+        """Remember the segments of a chunk a step failed on, unless the store or the
+        machine failed: the next step screens them."""
+        if _outage(error):
+            return
+        with self.suspects_lock_:
+            self.suspects_.update(s for s, _ in segments)
+
+    def _screened(self, engine: Engine, chunk: Chunk) -> Chunk:
+        """``chunk`` with the records that fail taking in set aside (``screen``)."""
+        assert chunk.rows is not None
+        found = screen(chunk.rows, engine.probe)
+        records = (
+            pl.concat(found.records)
+            if found.records
+            else narrow(pl.DataFrame(schema=RECORD_SCHEMA))  # no record passed
+        )
+        return Chunk(
+            segments=[(s, found.taken.get(s, 0)) for s, _ in chunk.segments],
+            records=records,
+            quarantined=found.quarantined,
+        )
 
     def _advance(self, engine: Engine, *, flush: bool = False) -> list[CaseUpdate]:
         """``engine.advance``, timing each closed window for the window-time histogram."""
@@ -384,12 +464,23 @@ class PipelineRunner:
         rows = self._read_chunk(after)
         if not rows:
             return None
-        ndjson = decode_into([p for _, _, p in rows], self.buffer_)
-        return Chunk(segments=[(s, n) for s, n, _ in rows], records=narrow(read_records(ndjson)))
+        segments = [(s, n) for s, n, _ in rows]
+        with self.suspects_lock_:
+            suspect = not self.suspects_.isdisjoint(s for s, _ in segments)
+        if suspect:
+            return Chunk(segments=segments, records=None, rows=rows)
+        try:
+            ndjson = decode_into([p for _, _, p in rows], self.buffer_)
+            records = narrow(read_records(ndjson))
+        except BaseException as error:
+            self._suspect(segments, error)
+            raise
+        return Chunk(segments=segments, records=records)
 
     def _feed(self, engine: Engine, chunk: Chunk) -> dict[int, int]:
         """Hand ``chunk`` to the engine; returns its late records by segment."""
         records = chunk.records
+        assert records is not None
         width = engine.config.window_seconds
         late_by_segment: dict[int, int] = {}
         if engine.closed_until is not None:
@@ -457,6 +548,7 @@ class PipelineRunner:
             total.records += stats.records
             total.late += stats.late
             total.cases_written += stats.cases_written
+            total.quarantined += stats.quarantined
             if stats.segments == 0:
                 break
         if flush:
@@ -472,9 +564,11 @@ class PipelineRunner:
             stored = store.load_state(conn)
             processed, late = store.processed_records(conn)
             lease = store.lease_holder(conn)
+            aside = quarantined_records(conn)
         return {
             "log": log_totals,
             "processed": processed,
+            "quarantined": aside,
             "late": late,
             "watermark": stored.watermark if stored else None,
             "max_event": stored.max_event if stored else None,
