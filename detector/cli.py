@@ -240,6 +240,7 @@ def _worker(args: argparse.Namespace) -> int:
     if args.once:
         stats = runner.run_until_idle(flush=args.flush)
         runner.release()
+        runner.close()
         print(f"processed {stats.records} records ({stats.late} late)")
         return 0
     stop = threading.Event()
@@ -255,6 +256,7 @@ def _worker(args: argparse.Namespace) -> int:
         if stepped == 0:
             stop.wait(settings.pipeline_poll_seconds)
     runner.release()
+    runner.close()
     return 0
 
 

@@ -10,17 +10,15 @@ import io
 import logging
 import math
 import os
-import pickle
 import socket
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from typing import Any
 
 import polars as pl
-import zstandard
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,6 +29,8 @@ from detector.observability.metrics import observe_window
 from detector.pipeline.cases import CaseInfo, CaseUpdate
 from detector.pipeline.engine import META_SCHEMA, Engine, EngineConfig
 from detector.pipeline.screen import screen
+from detector.pipeline.snapshot import StaleState, library_versions
+from detector.pipeline.threads import PipelineThreads
 from detector.scoring.scorer import ClusterScorer
 from detector.store import case_identity as identity
 from detector.store import cases as store
@@ -43,65 +43,13 @@ from detector.store.quarantine import Quarantined, quarantine, quarantined_recor
 
 log = logging.getLogger("detector.pipeline")
 
-# Bumped when the pickled engine's layout changes: an old checkpoint is then rebuilt
-# from the event log instead of being unpickled into the wrong shape.
-STATE_VERSION = 13
+# Bumped when the checkpoint's layout changes (``pipeline.snapshot``): an old
+# checkpoint is then rebuilt from the event log instead of being read into the wrong
+# shape.
+STATE_VERSION = 14
 
-# Chunks are read and parsed on this thread, ahead of the engine (``PipelineRunner``
-# reads one chunk at a time: its segments are decompressed into the runner's buffer).
 # Segments fetched from the store in one query while a chunk is read.
 _FETCH_SEGMENTS = 64
-_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline-read")
-
-
-def library_versions() -> dict[str, str]:
-    """The versions of the libraries whose objects and hashes the state holds: polars
-    promises no stable hash across versions, and river's models pickle their own
-    layout. A state written under others is rebuilt, never read."""
-    return {name: version(name) for name in ("polars", "river", "numpy")}
-
-
-def encode_state(engine: Engine) -> bytes:
-    """The engine pickled and compressed, for the checkpoint, after the library
-    versions it was written under (a pickle of their own, read before the engine).
-
-    Pickled straight into the compressor, on both cores: a full scenario's state
-    pickles to hundreds of megabytes, which as one byte string cost page faults and
-    a second pass at every checkpoint, while nothing else runs.
-    """
-    out = io.BytesIO()
-    compressor = zstandard.ZstdCompressor(level=1, threads=-1)
-    with compressor.stream_writer(out, closefd=False) as writer:
-        pickle.dump(library_versions(), writer, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.dump(engine, writer, protocol=pickle.HIGHEST_PROTOCOL)
-    return out.getvalue()
-
-
-class StaleState(Exception):
-    """A checkpoint this process cannot read: written under other library versions,
-    or not an engine's."""
-
-
-def decode_state(blob: bytes) -> Engine:
-    """The engine of a checkpoint written by ``encode_state``; ``StaleState`` when it
-    was written under other library versions (checked before the engine is read,
-    since unpickling frames of another polars may fail in ways no ``except`` sees)
-    or cannot be read."""
-    reader = zstandard.ZstdDecompressor().stream_reader(blob)
-    try:
-        # The blob is written only by this pipeline into its own database.
-        written = pickle.load(reader)  # noqa: S301
-    except Exception as error:
-        raise StaleState(f"state unreadable: {error}") from error
-    if written != library_versions():
-        raise StaleState(f"state written under {written}, this process has {library_versions()}")
-    try:
-        engine = pickle.load(reader)  # noqa: S301
-    except Exception as error:
-        raise StaleState(f"state unreadable: {error}") from error
-    if not isinstance(engine, Engine):
-        raise StaleState(f"state holds a {type(engine).__name__}, not an Engine")
-    return engine
 
 
 def _outage(error: BaseException) -> bool:
@@ -136,9 +84,16 @@ class RunStats:
     quarantined: int = 0
 
 
+__all__ = ["STATE_VERSION", "BackgroundWorker", "PipelineRunner", "StaleState", "library_versions"]
+
+
 @dataclass
 class PipelineRunner:
-    """Drives an ``Engine`` from the store. Thread-safe: one step at a time."""
+    """Drives an ``Engine`` from the store. Thread-safe: one step at a time.
+
+    It owns the pipeline's threads (``pipeline.threads`` says who owns what): made
+    when it first steps, passed to every engine it builds or restores, and shut down
+    by ``close``."""
 
     db: SqlEngine
     config: EngineConfig = field(default_factory=EngineConfig)
@@ -165,6 +120,21 @@ class PipelineRunner:
     # thread, hence the lock.
     suspects_: set[int] = field(default_factory=set)
     suspects_lock_: threading.Lock = field(default_factory=threading.Lock)
+    threads_: PipelineThreads | None = None
+
+    def _threads(self) -> PipelineThreads:
+        if self.threads_ is None:
+            self.threads_ = PipelineThreads()
+        return self.threads_
+
+    def close(self) -> None:
+        """Shut the threads down and drop the state in memory (the checkpoint holds
+        it); a later step makes them again and restores it."""
+        with self.lock_:
+            threads, self.threads_ = self.threads_, None
+            self._forget()
+        if threads is not None:
+            threads.shutdown()
 
     # -- state ---------------------------------------------------------------------
 
@@ -197,7 +167,9 @@ class PipelineRunner:
             )
             return None
         try:
-            return decode_state(stored.state)
+            return Engine.restore(
+                stored.state, threads=self._threads(), versions=library_versions()
+            )
         except StaleState:
             log.warning(
                 "pipeline state unreadable: rebuilding it from the event log", exc_info=True
@@ -209,7 +181,7 @@ class PipelineRunner:
         marked for replay and every decision to be learned again: history is taken
         in again, never skipped, and no case id is numbered afresh."""
         scorer = ClusterScorer(threshold=self.config.threshold)
-        engine = Engine(config=self.config, scorer=scorer)
+        engine = Engine(config=self.config, scorer=scorer, threads=self._threads())
         with write_transaction(self.db) as conn:
             known = identity.known_cases(conn)
             next_number = identity.next_case_number(conn)
@@ -258,16 +230,16 @@ class PipelineRunner:
         engine: Engine,
         segments: list[tuple[int, int, int]],
         updates: list[CaseUpdate],
-        quarantined: list[Quarantined],
+        quarantined: Sequence[Quarantined] = (),
     ) -> int | None:
         """Write the engine, the segments it took in, the records it set aside and
         the case updates in one transaction; returns the cases written, or None
         (nothing written) when the lease passed to another worker since this one
         last checkpointed."""
-        blob = encode_state(engine)
+        blob = engine.snapshot()
         with write_transaction(self.db) as conn:
             # Checked in the transaction that writes: a worker whose lease lapsed
-            # while it pickled must not overwrite what its successor wrote.
+            # while it wrote its snapshot must not overwrite what its successor wrote.
             lease = store.take_lease(
                 conn, holder=self.holder, now=time.time(), ttl=self.lease_seconds
             )
@@ -358,14 +330,14 @@ class PipelineRunner:
         # reading goes on while this step checkpoints.
         ahead, self.ahead_ = self.ahead_, None
         if ahead is None:
-            ahead = _READER.submit(self._load, 0)
+            ahead = self._threads().reader.submit(self._load, 0)
         while True:
             chunk = ahead.result()
             if chunk is None:
                 break
             if not self._keep_lease():
                 return self._handed_over()
-            ahead = _READER.submit(self._load, chunk.last_id)
+            ahead = self._threads().reader.submit(self._load, chunk.last_id)
             if chunk.records is None:
                 chunk = self._screened(engine, chunk)
             try:
@@ -608,3 +580,4 @@ class BackgroundWorker:
             self.runner.release()
         except Exception:
             log.warning("could not release the pipeline lease", exc_info=True)
+        self.runner.close()
