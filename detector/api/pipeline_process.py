@@ -71,8 +71,8 @@ def _main(settings: Settings, server: int, commands: Connection, windows: Connec
     logging.config.dictConfig(log_config(settings, json=settings.log_format == "json"))
 
     from detector.observability.metrics import forward_windows
-    from detector.pipeline.runner import BackgroundWorker
     from detector.pipeline.service import make_runner
+    from detector.pipeline.worker import BackgroundWorker
     from detector.store.db import make_engine
 
     # One step at a time sends (the runner's lock), so the connection needs no lock

@@ -6,9 +6,7 @@ the pipeline's behalf.
 
 from __future__ import annotations
 
-import io
 import logging
-import math
 import os
 import socket
 import threading
@@ -21,14 +19,11 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
 
-from detector.errors import StoreUnavailableError
-from detector.features.frames import RECORD_SCHEMA, narrow, read_records
 from detector.observability.metrics import observe_window
 from detector.pipeline.cases import CaseInfo, CaseUpdate
+from detector.pipeline.chunks import Chunk, ChunkReader
 from detector.pipeline.engine import META_SCHEMA, Engine, EngineConfig
-from detector.pipeline.screen import screen
 from detector.pipeline.snapshot import StaleState, library_versions
 from detector.pipeline.threads import PipelineThreads
 from detector.scoring.scorer import ClusterScorer
@@ -37,7 +32,7 @@ from detector.store import cases as store
 from detector.store.campaigns import link_campaigns
 from detector.store.clearing import clear_quiet_cases
 from detector.store.db import write_transaction
-from detector.store.event_log import decode_into, totals
+from detector.store.event_log import totals
 from detector.store.models import AccountRow
 from detector.store.quarantine import Quarantined, quarantine, quarantined_records
 
@@ -47,32 +42,6 @@ log = logging.getLogger("detector.pipeline")
 # checkpoint is then rebuilt from the event log instead of being read into the wrong
 # shape.
 STATE_VERSION = 14
-
-# Segments fetched from the store in one query while a chunk is read.
-_FETCH_SEGMENTS = 64
-
-
-def _outage(error: BaseException) -> bool:
-    """Whether ``error`` is the store's or the machine's, not the records': a step
-    that meets one is retried as it is, and nothing is set aside for it."""
-    return isinstance(error, SQLAlchemyError | StoreUnavailableError | MemoryError)
-
-
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """Segments read from the store, as ``(segment id, records taken in)``, and their
-    records parsed to the narrow frame. A chunk that a step failed on before comes
-    with its ``rows`` still compressed and no records: it is screened first
-    (``PipelineRunner._screened``), and then carries what was set aside."""
-
-    segments: list[tuple[int, int]]
-    records: pl.DataFrame | None
-    rows: list[tuple[int, int, bytes]] | None = None
-    quarantined: list[Quarantined] = field(default_factory=list)
-
-    @property
-    def last_id(self) -> int:
-        return self.segments[-1][0]
 
 
 @dataclass
@@ -84,7 +53,7 @@ class RunStats:
     quarantined: int = 0
 
 
-__all__ = ["STATE_VERSION", "BackgroundWorker", "PipelineRunner", "StaleState", "library_versions"]
+__all__ = ["STATE_VERSION", "PipelineRunner", "StaleState", "library_versions"]
 
 
 @dataclass
@@ -107,20 +76,19 @@ class PipelineRunner:
     renewed_at_: float = 0.0
     meta_key_: tuple[int, Any] | None = None
     lock_: threading.Lock = field(default_factory=threading.Lock)
-    # The segments of a chunk are decompressed into this buffer, reused chunk after
-    # chunk (``decode_into``); one chunk is read at a time.
-    buffer_: io.BytesIO = field(default_factory=io.BytesIO)
     # The chunk after the last one a step took in, being read (``step``); it holds
     # only segments no checkpoint covers, and goes with the state in memory.
     ahead_: Future[Chunk | None] | None = None
-    # Segments of a chunk that a step failed on (not for want of the store): the
-    # step is retried once as it was, in case the failure passes; the chunk is then
-    # screened, its failing records set aside (``pipeline.screen``). Kept across
-    # ``_forget``, dropped once a checkpoint covers them. Added to by the reading
-    # thread, hence the lock.
-    suspects_: set[int] = field(default_factory=set)
-    suspects_lock_: threading.Lock = field(default_factory=threading.Lock)
     threads_: PipelineThreads | None = None
+    # Reads the chunks (``pipeline.chunks``); it remembers the chunks a step failed
+    # on across ``_forget``, to screen them when they are read again.
+    chunks_: ChunkReader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.chunks_ = ChunkReader(self.db, self.chunk_records)
+
+    def _read_chunk(self, after: int) -> list[tuple[int, int, bytes]]:
+        return self.chunks_.read(after)
 
     def _threads(self) -> PipelineThreads:
         if self.threads_ is None:
@@ -269,8 +237,7 @@ class PipelineRunner:
                     state=blob,
                 ),
             )
-        with self.suspects_lock_:
-            self.suspects_.difference_update(s for s, _, _ in segments)
+        self.chunks_.covered(s for s, _, _ in segments)
         for item in quarantined:
             # Where it is and what failed; never the record itself, which may carry
             # a prompt: it is in the quarantine table for whoever may read it.
@@ -330,21 +297,21 @@ class PipelineRunner:
         # reading goes on while this step checkpoints.
         ahead, self.ahead_ = self.ahead_, None
         if ahead is None:
-            ahead = self._threads().reader.submit(self._load, 0)
+            ahead = self._threads().reader.submit(self.chunks_.load, 0)
         while True:
             chunk = ahead.result()
             if chunk is None:
                 break
             if not self._keep_lease():
                 return self._handed_over()
-            ahead = self._threads().reader.submit(self._load, chunk.last_id)
+            ahead = self._threads().reader.submit(self.chunks_.load, chunk.last_id)
             if chunk.records is None:
-                chunk = self._screened(engine, chunk)
+                chunk = self.chunks_.screened(chunk, engine.probe)
             try:
                 late_by_segment = self._feed(engine, chunk)
                 updates += self._advance(engine)
             except BaseException as error:
-                self._suspect(chunk.segments, error)
+                self.chunks_.suspect(chunk.segments, error)
                 raise
             marks += [(s, n, late_by_segment.get(s, 0)) for s, n in chunk.segments]
             quarantined += chunk.quarantined
@@ -362,7 +329,7 @@ class PipelineRunner:
         except BaseException as error:
             # Ticks run behind the chunks: the last chunk taken in is the suspect.
             if chunk is not None:
-                self._suspect(chunk.segments, error)
+                self.chunks_.suspect(chunk.segments, error)
             raise
         if marks or updates or flush:
             written = self._checkpoint(engine, marks, updates, quarantined)
@@ -370,29 +337,6 @@ class PipelineRunner:
                 return self._handed_over()
             stats.cases_written = written
         return stats
-
-    def _suspect(self, segments: list[tuple[int, int]], error: BaseException) -> None:
-        """Remember the segments of a chunk a step failed on, unless the store or the
-        machine failed: the next step screens them."""
-        if _outage(error):
-            return
-        with self.suspects_lock_:
-            self.suspects_.update(s for s, _ in segments)
-
-    def _screened(self, engine: Engine, chunk: Chunk) -> Chunk:
-        """``chunk`` with the records that fail taking in set aside (``screen``)."""
-        assert chunk.rows is not None
-        found = screen(chunk.rows, engine.probe)
-        records = (
-            pl.concat(found.records)
-            if found.records
-            else narrow(pl.DataFrame(schema=RECORD_SCHEMA))  # no record passed
-        )
-        return Chunk(
-            segments=[(s, found.taken.get(s, 0)) for s, _ in chunk.segments],
-            records=records,
-            quarantined=found.quarantined,
-        )
 
     def _advance(self, engine: Engine, *, flush: bool = False) -> list[CaseUpdate]:
         """``engine.advance``, timing each closed window for the window-time histogram."""
@@ -405,49 +349,6 @@ class PipelineRunner:
                 return updates
             observe_window(time.perf_counter() - started)
             updates += step
-
-    def _read_chunk(self, after: int) -> list[tuple[int, int, bytes]]:
-        """Unprocessed segments after ``after`` up to ``chunk_records`` records (at
-        least one segment, however large). Segments are fetched a few at a time, as
-        many as the ones seen so far suggest still fit, so that large segments do not
-        overshoot the limit by a whole fetch."""
-        chunk: list[tuple[int, int, bytes]] = []
-        total = 0
-        with self.db.connect() as conn:
-            while total < self.chunk_records:
-                last = chunk[-1][0] if chunk else after
-                mean = total / len(chunk) if chunk else float(self.chunk_records)
-                fits = math.ceil((self.chunk_records - total) / max(1.0, mean))
-                rows = store.unprocessed_segments(
-                    conn, after_id=last, limit=max(1, min(_FETCH_SEGMENTS, fits))
-                )
-                if not rows:
-                    break
-                for row in rows:
-                    if chunk and total + row[1] > self.chunk_records:
-                        return chunk
-                    chunk.append(row)
-                    total += row[1]
-        return chunk
-
-    def _load(self, after: int) -> Chunk | None:
-        """The unprocessed segments after segment ``after``, up to ``chunk_records``
-        records, parsed to the narrow frame. Touches the store, not the engine."""
-        rows = self._read_chunk(after)
-        if not rows:
-            return None
-        segments = [(s, n) for s, n, _ in rows]
-        with self.suspects_lock_:
-            suspect = not self.suspects_.isdisjoint(s for s, _ in segments)
-        if suspect:
-            return Chunk(segments=segments, records=None, rows=rows)
-        try:
-            ndjson = decode_into([p for _, _, p in rows], self.buffer_)
-            records = narrow(read_records(ndjson))
-        except BaseException as error:
-            self._suspect(segments, error)
-            raise
-        return Chunk(segments=segments, records=records)
 
     def _feed(self, engine: Engine, chunk: Chunk) -> dict[int, int]:
         """Hand ``chunk`` to the engine; returns its late records by segment."""
@@ -547,37 +448,3 @@ class PipelineRunner:
             "windows_closed": stored.windows_closed if stored else 0,
             "worker": lease,
         }
-
-
-@dataclass
-class BackgroundWorker:
-    """Runs a ``PipelineRunner`` in a daemon thread until stopped."""
-
-    runner: PipelineRunner
-    interval: float = 1.0
-    stop_: threading.Event = field(default_factory=threading.Event)
-    thread_: threading.Thread | None = None
-
-    def start(self) -> None:
-        self.thread_ = threading.Thread(target=self._loop, name="detector-pipeline", daemon=True)
-        self.thread_.start()
-
-    def _loop(self) -> None:
-        while not self.stop_.is_set():
-            try:
-                stats = self.runner.step()
-            except Exception:  # a bad cycle must not kill the service; log and retry
-                log.exception("pipeline step failed")
-                stats = RunStats()
-            if stats.segments == 0:
-                self.stop_.wait(self.interval)
-
-    def stop(self) -> None:
-        self.stop_.set()
-        if self.thread_ is not None:
-            self.thread_.join(timeout=60)
-        try:
-            self.runner.release()
-        except Exception:
-            log.warning("could not release the pipeline lease", exc_info=True)
-        self.runner.close()
