@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     # A worker that dies keeps the lease this long; another may then take over.
     pipeline_lease_seconds: float = Field(default=60.0, gt=0)
     pipeline_poll_seconds: float = Field(default=1.0, gt=0)
+    # Work pending this long with no checkpoint for as long: the pipeline is stalled
+    # (``/readyz`` answers 503, ``detector_pipeline_stalled`` is 1).
+    pipeline_stall_seconds: float = Field(default=300.0, gt=0)
     # An open case whose cluster stays under the threshold (or is gone) for this many
     # days of event time, with no reviewer decision, is cleared from the queue.
     case_clear_after_days: float = Field(default=7.0, gt=0)

@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(embedded.stop)
         await sweeper.stop()
         await webhooks.stop()
+        await run_in_threadpool(runner.close)
         if pool is not None:
             await run_in_threadpool(pool.close)
         engine.dispose()
