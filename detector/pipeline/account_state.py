@@ -58,9 +58,15 @@ class AccountState:
     gateways_: frozenset[str] = frozenset()
 
     def set_meta(self, meta: pl.DataFrame) -> None:
-        """Replace the sign-up metadata (one row per account, ``META_SCHEMA``)."""
+        """Replace the sign-up metadata (one row per account, ``META_SCHEMA``; a
+        column it lacks is unknown for every account)."""
         self.meta_ = with_card_owners(
-            meta.select([pl.col(name).cast(dtype) for name, dtype in META_SCHEMA.items()])
+            meta.select(
+                [
+                    (pl.col(name) if name in meta.columns else pl.lit(None)).cast(dtype).alias(name)
+                    for name, dtype in META_SCHEMA.items()
+                ]
+            )
         ).sort("account_id")
         self.meta_keys_ = signup_keys(self.meta_)
         self.gateways_ = frozenset(

@@ -18,6 +18,7 @@ META_SCHEMA: dict[str, pl.DataType] = {
     "email_domain": pl.String(),
     "signup_ip": pl.String(),
     "program": pl.String(),
+    "country": pl.String(),
 }
 DAILY_SCHEMA: dict[str, pl.DataType] = {
     "account_id": pl.String(),

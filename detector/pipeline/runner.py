@@ -185,6 +185,7 @@ class PipelineRunner:
                     AccountRow.email_domain,
                     AccountRow.signup_ip,
                     AccountRow.program,
+                    AccountRow.country,
                 )
             ).all()
         frame = pl.DataFrame(
