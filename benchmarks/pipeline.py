@@ -16,19 +16,33 @@ or without it the full scenario (``--scale``, 1.0 by default) generated into a
 temporary directory first. Loading the full scenario takes longer than processing it:
 with ``--keep-store FILE`` the loaded SQLite store is kept there, and a later run with
 the same option copies it instead of loading again.
+
+Against older code: ``--baseline-ref REV`` checks ``REV`` out in a ``git worktree``
+and runs step 2 with it and with this checkout side by side, each in a process of
+its own on a fresh copy of the same loaded store, alternating (``--runs`` each), and
+prints both arms' figures and their ratios. The store is loaded by this checkout's
+code (SQLite only); the baseline must read its schema, as any older revision does
+while migrations only add.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import io
+import json
 import os
 import resource
 import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
+import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from river import anomaly
@@ -130,6 +144,12 @@ def main() -> None:
     parser.add_argument("--baseline-records", type=int, default=200_000)
     parser.add_argument("--tick-windows", type=int, default=EngineConfig().tick_windows)
     parser.add_argument(
+        "--baseline-ref",
+        default=None,
+        help="git revision to run side by side with this checkout (step 2 only)",
+    )
+    parser.add_argument("--runs", type=int, default=2, help="runs per arm with --baseline-ref")
+    parser.add_argument(
         "--keep-store",
         type=Path,
         default=None,
@@ -170,6 +190,15 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
             with db.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             shutil.copyfile(tmp / "bench.db", kept)
+
+    if args.baseline_ref is not None:
+        if args.database_url:
+            raise SystemExit("--baseline-ref runs on SQLite copies; leave out --database-url")
+        with db.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.dispose()
+        compare(args, tmp, tmp / "bench.db", loaded, load_seconds)
+        return
 
     samples: list[tuple[float, float]] = []
     runner = PipelineRunner(
@@ -244,6 +273,134 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
                 "ROC-AUC (accounts seen)",
                 f"{auc(seen_truth, base_scores):.3f}",
             ),
+        ],
+    )
+
+
+def _arm(store: str, tick_windows: int) -> None:
+    """Step 2 on ``store`` by whichever ``detector`` is importable, its figures printed
+    as one JSON line. Runs in a child process of the code under test, sent to it as
+    source (``inspect.getsource``): a baseline checkout needs nothing of this file,
+    only the runner's API, which both arms share."""
+    import json
+    import resource
+    import time
+
+    from detector.pipeline.engine import EngineConfig
+    from detector.pipeline.runner import PipelineRunner
+    from detector.store.db import make_engine
+
+    db = make_engine(f"sqlite:///{store}")
+    config = EngineConfig(tick_windows=tick_windows)
+    runner = PipelineRunner(db=db, config=config, checkpoint_seconds=60.0)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    stats = runner.run_until_idle(flush=True)
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    figures = {"seconds": seconds, "records": stats.records, "cpu": cpu}
+    print(json.dumps(figures | {"peak_rss_mb": after.ru_maxrss / 1024}))
+
+
+def run_arm(root: Path, store: Path, tick_windows: int) -> dict[str, Any]:
+    """``_arm`` with the code checked out at ``root``, in a process of its own."""
+    source = textwrap.dedent(inspect.getsource(_arm))
+    call = f"{source}\n_arm({str(store)!r}, {tick_windows})\n"
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-c", call], cwd=root, env=env, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"the arm at {root} failed:\n{done.stderr[-4000:]}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def arm_auc(store: Path, truth: pl.DataFrame) -> float:
+    db = make_engine(f"sqlite:///{store}")
+    with db.connect() as conn:
+        rows = conn.execute(
+            select(CaseAccountRow.account_id, CaseRow.peak_score).join(
+                CaseRow, CaseRow.case_id == CaseAccountRow.case_id
+            )
+        ).all()
+    db.dispose()
+    scores: dict[str, float] = {}
+    for account, score in rows:
+        scores[account] = max(score, scores.get(account, 0.0))
+    return auc(truth, scores)
+
+
+def compare(
+    args: argparse.Namespace, tmp: Path, loaded: Path, records: int, load_seconds: float
+) -> None:
+    """Step 2 with ``--baseline-ref`` and with this checkout, alternating, each run on
+    a fresh copy of the ``loaded`` store; figures per arm and their ratios."""
+    here = Path(__file__).resolve().parents[1]
+    base = tmp / "baseline"
+    subprocess.run(
+        ["git", "-C", str(here), "worktree", "add", "--detach", str(base), args.baseline_ref],
+        check=True,
+        capture_output=True,
+    )
+    truth = pl.read_parquet(args.scenario / "truth.parquet").select("account_id", "label")
+    arms = {"baseline": base, "this checkout": here}
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in arms}
+    try:
+        for run_index in range(args.runs):
+            # Alternating which goes first, so that neither always meets a warm cache.
+            order = list(arms) if run_index % 2 == 0 else list(reversed(arms))
+            for name in order:
+                store = tmp / "run.db"
+                shutil.copyfile(loaded, store)
+                figures = run_arm(arms[name], store, args.tick_windows)
+                figures["auc"] = arm_auc(store, truth)
+                results[name].append(figures)
+                print(
+                    f"run {run_index + 1} {name}: {figures['seconds']:.1f} s, "
+                    f"{figures['peak_rss_mb']:,.0f} MB peak RSS",
+                    flush=True,
+                )
+                store.unlink()
+    finally:
+        subprocess.run(
+            ["git", "-C", str(here), "worktree", "remove", "--force", str(base)],
+            check=False,
+            capture_output=True,
+        )
+
+    def summary(runs: list[dict[str, Any]]) -> dict[str, float]:
+        seconds = statistics.median(r["seconds"] for r in runs)
+        return {
+            "seconds": seconds,
+            "rate": runs[0]["records"] / seconds,
+            "cpu": statistics.median(r["cpu"] for r in runs),
+            "rss": max(r["peak_rss_mb"] for r in runs),
+            "auc": runs[-1]["auc"],
+        }
+
+    load_note = f"in {load_seconds:.1f} s" if load_seconds else "(kept store)"
+    print(f"\nrecords loaded (ingest): {records:,} {load_note}; {args.runs} runs per arm")
+    figures = {name: summary(runs) for name, runs in results.items()}
+    for name, arm in figures.items():
+        print_table(
+            f"{name} ({args.baseline_ref if name == 'baseline' else 'working tree'})",
+            [
+                ("wall time, median", f"{arm['seconds']:.1f} s"),
+                ("records/s", f"{arm['rate']:,.0f}"),
+                ("CPU, median", f"{arm['cpu']:.1f} s"),
+                ("peak RSS, highest", f"{arm['rss']:,.0f} MB"),
+                ("ROC-AUC (accounts)", f"{arm['auc']:.3f}"),
+            ],
+        )
+    new, old = figures["this checkout"], figures["baseline"]
+    print_table(
+        "this checkout / baseline",
+        [
+            ("wall time", f"{new['seconds'] / old['seconds']:.2f}x"),
+            ("CPU", f"{new['cpu'] / old['cpu']:.2f}x"),
+            ("peak RSS", f"{new['rss'] / old['rss']:.2f}x"),
         ],
     )
 
