@@ -43,4 +43,7 @@ class BackgroundWorker:
             self.runner.release()
         except Exception:
             log.warning("could not release the pipeline lease", exc_info=True)
-        self.runner.close()
+        if self.thread_ is None or not self.thread_.is_alive():
+            # A step still under way holds the runner's lock: its threads go with
+            # the process rather than keep it waiting.
+            self.runner.close()
