@@ -119,6 +119,8 @@ class Engine:
     pending_ = _forward("clock", "pending_")
     minutes_ = _forward("clock", "minutes_")
     model_first_seen_ = _forward("clock", "model_first_seen_")
+    last_tick_ = _forward("clock", "last_tick_")
+    last_tick_end_ = _forward("clock", "last_tick_end_")
     accounts_ = _forward("accounts", "accounts_")
     keys_ = _forward("accounts", "keys_")
     daily_ = _forward("accounts", "daily_")
