@@ -168,17 +168,28 @@ class Engine:
         ``StaleState`` when it was written under other library ``versions`` (this
         process's by default), by another layout, or cannot be read."""
         versions = library_versions() if versions is None else versions
-        data = Reader.open(blob, part="engine", versions=versions)
-        config = data.pickled("config")
-        if not isinstance(config, EngineConfig):
-            raise StaleState(f"engine: a {type(config).__name__}, not an EngineConfig")
         engine = cls.__new__(cls)
-        engine.config = config
-        engine.clock = EventClock.restore(data.nested("clock"), config=config, versions=versions)
-        engine.accounts = AccountState.restore(
-            data.nested("accounts"), config=config, versions=versions
-        )
-        engine.tracker = CaseTracker.restore(data.nested("cases"), config=config, versions=versions)
+        try:
+            data = Reader.open(blob, part="engine", versions=versions)
+            config = data.pickled("config")
+            if not isinstance(config, EngineConfig):
+                raise StaleState(f"engine: a {type(config).__name__}, not an EngineConfig")
+            engine.config = config
+            engine.clock = EventClock.restore(
+                data.nested("clock"), config=config, versions=versions
+            )
+            engine.accounts = AccountState.restore(
+                data.nested("accounts"), config=config, versions=versions
+            )
+            engine.tracker = CaseTracker.restore(
+                data.nested("cases"), config=config, versions=versions
+            )
+        except StaleState:
+            raise
+        except Exception as error:
+            # A checkpoint that does not read as this code wrote it, however it fails,
+            # is rebuilt from the event log rather than retried at every step.
+            raise StaleState(f"engine: unreadable: {type(error).__name__}: {error}") from error
         engine._attach(threads)
         return engine
 

@@ -6,6 +6,8 @@ versions are refused (``StaleState``), for the runner to rebuild."""
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -94,8 +96,22 @@ def test_a_frame_of_another_schema_is_refused() -> None:
         data.frame("accounts", {"account_id": pl.String(), "records": pl.Int32()})
 
 
+def _envelope(header: bytes) -> bytes:
+    return header + len(header).to_bytes(4, "little") + b"DSN1"
+
+
 @pytest.mark.parametrize(
-    "blob", [b"", b"not a checkpoint", b"\x00" * 64 + b"DSN1"], ids=["empty", "text", "torn"]
+    "blob",
+    [
+        b"",
+        b"not a checkpoint",
+        b"\x00" * 64 + b"DSN1",
+        _envelope(b"[1, 2]"),
+        _envelope(
+            json.dumps({"format": 1, "part": "engine", "versions": library_versions()}).encode()
+        ),
+    ],
+    ids=["empty", "text", "torn", "not-an-object", "no-sections"],
 )
 def test_what_is_not_an_envelope_is_stale(blob: bytes) -> None:
     with pytest.raises(StaleState):
