@@ -147,6 +147,13 @@ def sign_in_succeeded(conn: Connection, *, attempt_id: int) -> None:
     conn.execute(update(AuditRow).where(AuditRow.id == attempt_id).values(action="signin"))
 
 
+def sign_in_refused(conn: Connection, *, attempt_id: int) -> None:
+    """The attempt was over a limit and checked no password: ``signin_throttled``."""
+    conn.execute(
+        update(AuditRow).where(AuditRow.id == attempt_id).values(action="signin_throttled")
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class SignInFailures:
     """Failed attempts in the window: on this name from this address, from this

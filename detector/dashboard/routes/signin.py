@@ -34,6 +34,7 @@ from detector.store.reviewers import (
     open_session,
     record_sign_in_attempt,
     sign_in_failures,
+    sign_in_refused,
     sign_in_succeeded,
 )
 
@@ -103,6 +104,10 @@ def signin(
         )
         found = credentials(conn, username=name) if plain else None
     if throttled(failures):
+        # Counted while it was in flight; a refused attempt checked no password, so
+        # it is not a failure that later attempts count.
+        with write_transaction(state.engine) as conn:
+            sign_in_refused(conn, attempt_id=attempt)
         message = "Too many failed attempts; try again in 15 minutes."
         return _form(request, next_path=target, error=message, status=429)
     stored = found[1] if found else _DUMMY_HASH
