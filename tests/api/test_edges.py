@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 
+from detector.api.guard import Guard
+from detector.observability.middleware import RequestContextMiddleware
 from tests.api.conftest import MakeServer
 from tests.support.hostile import genai_span
-from tests.support.server import LiveServer, free_port
+from tests.support.server import LiveServer, free_port, wait_ready
 
 pytestmark = pytest.mark.db
 
@@ -51,7 +56,7 @@ def _read_answer(sock: socket.socket) -> bytes:
         if not chunk:
             raise ConnectionError("closed")
         body += chunk
-    return head
+    return head + b"\r\n\r\n" + body
 
 
 def _request(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
@@ -174,3 +179,35 @@ def test_every_answer_says_nosniff_and_carries_its_request_id(limited: LiveServe
             answer = client.get(path, headers={"X-Request-ID": "req-edge-1"})
             assert answer.headers["x-content-type-options"] == "nosniff", path
             assert answer.headers["x-request-id"] == "req-edge-1"
+
+
+def test_an_unexpected_error_is_a_500_naming_the_request_id_on_a_kept_connection() -> None:
+    """The guard and the request-id middleware as the app stacks them, around a route
+    that fails: the client gets a JSON 500 with the id, and its connection stays."""
+    app = FastAPI()
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_middleware(Guard, limit=1024, own_limit=frozenset())
+    app.add_middleware(RequestContextMiddleware)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, path="/docs")
+        get = _request("GET", "/boom", {"X-Request-ID": "req-boom-1"})
+        answers = _on_one_connection(url, [get, get])
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert len(answers) == 2
+    for head in answers:
+        assert head.startswith(b"HTTP/1.1 500 ")
+        assert b"x-request-id: req-boom-1" in head.lower()
+        assert b"x-content-type-options: nosniff" in head.lower()
+        body = json.loads(head.split(b"\r\n\r\n", 1)[1])
+        assert body["request_id"] == "req-boom-1" and "req-boom-1" in body["detail"]
