@@ -9,10 +9,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
 
-from detector.api import heap
+from detector.api import failures, heap
 from detector.api.deps import AppState
+from detector.api.guard import Guard
 from detector.api.ingest_pool import IngestPool
 from detector.api.pipeline_process import PipelineProcess
 from detector.api.responses import JSONBytes
@@ -28,7 +28,6 @@ from detector.enforcement.webhook import WebhookWorker
 from detector.errors import (
     BadBatchError,
     PayloadTooLargeError,
-    StoreUnavailableError,
     UnsupportedMediaError,
 )
 from detector.ingest.service import Ingestor
@@ -38,6 +37,8 @@ from detector.store.db import make_engine
 
 log = logging.getLogger("detector.api")
 
+# Routes that read their body themselves against ``max_body_bytes`` (``read_body``).
+INGEST_PATHS = ("/v1/records", "/v1/accounts", "/v1/traces", "/v1/litellm")
 _STATUS = {PayloadTooLargeError: 413, UnsupportedMediaError: 415, BadBatchError: 400}
 
 
@@ -103,18 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         code = next(code for kind, code in _STATUS.items() if isinstance(exc, kind))
         return JSONBytes({"detail": str(exc)}, status_code=code)
 
-    @app.exception_handler(StoreUnavailableError)
-    async def store_down(_: Request, exc: StoreUnavailableError) -> JSONBytes:
-        log.error("store unavailable: %s", exc)
-        return JSONBytes(
-            {"detail": "store unavailable; retry the same batch (event_id makes it safe)"},
-            status_code=503,
-            headers={"Retry-After": "1"},
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def bad_request(_: Request, exc: RequestValidationError) -> JSONBytes:
-        return JSONBytes({"detail": exc.errors()}, status_code=422)
+    failures.install(app)
 
     app.include_router(health.router)
     app.include_router(ingest.router)
@@ -123,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(traces_route.router)
     app.include_router(litellm_route.router)
     app.include_router(metrics_route.router)
+    # The guard inside the request-id middleware, so that its answers carry the id.
+    app.add_middleware(Guard, limit=settings.max_request_bytes, own_limit=frozenset(INGEST_PATHS))
     app.add_middleware(RequestContextMiddleware)
     app.include_router(decisions.router)
     app.include_router(blocklist.router)

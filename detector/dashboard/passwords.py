@@ -10,6 +10,8 @@ import hashlib
 import hmac
 import secrets
 
+from zxcvbn import zxcvbn
+
 # n=2**15, r=8, p=1: OWASP's 2023 password-storage minimum for scrypt is n=2**17 with
 # 64 MiB; 2**15 (32 MiB, ~50 ms here) keeps sign-in and tests quick on a 2-core box
 # while staying far above what a GPU cracks cheaply. Raise it with ``N``.
@@ -19,15 +21,33 @@ P = 1
 _SALT_BYTES = 16
 _HASH_BYTES = 32
 MIN_LENGTH = 10
+# zxcvbn's score 3 of 4: "safely unguessable", about 10**8 guesses and more, what its
+# authors give as protection against online attacks and slow-hash offline ones.
+MIN_SCORE = 3
+# zxcvbn refuses longer input; a password past it is judged on its first characters.
+_ESTIMATED_CHARS = 72
 
 
 class PasswordError(ValueError):
     """A password that does not meet the rule, named in the message."""
 
 
-def check_strength(password: str) -> None:
+def check_strength(password: str, *, username: str = "") -> None:
+    """Refuse a password shorter than ``MIN_LENGTH``, one holding the user name, or
+    one zxcvbn finds guessable (common passwords, words, keyboard runs, repeats,
+    dates, and variations on the user name)."""
     if len(password) < MIN_LENGTH:
         raise PasswordError(f"password: must be at least {MIN_LENGTH} characters")
+    name = username.strip().casefold()
+    if len(name) >= 3 and name in password.casefold():
+        raise PasswordError("password: must not contain the user name")
+    estimate = zxcvbn(password[:_ESTIMATED_CHARS], user_inputs=[name] if name else [])
+    if estimate["score"] < MIN_SCORE:
+        warning = estimate["feedback"].get("warning") or "it is easy to guess"
+        raise PasswordError(
+            f"password: too easy to guess ({warning.rstrip('.')}); "
+            "use a longer phrase of unrelated words"
+        )
 
 
 def hash_password(password: str, *, n: int = N) -> str:

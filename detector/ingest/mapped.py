@@ -9,6 +9,7 @@ and durability are the same code for every format.
 from __future__ import annotations
 
 import ipaddress
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,26 @@ class MapContext:
             key=settings.fingerprint_key.get_secret_value().encode(),
             max_prompt_chars=settings.max_prompt_chars,
         )
+
+
+# What a mapper's reading of an unexpected shape raises (a number where a list was
+# expected, a list where a string was): the item's error, never the batch's. Mappers
+# check the shapes they know; this is the net under them, for senders' JSON.
+MALFORMED = (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError)
+TOO_DEEP = "body: JSON nested deeper than the parser's limit"
+
+log = logging.getLogger(__name__)
+
+
+def malformed(index: int, what: str, exc: BaseException) -> ItemError:
+    """The error of an item whose shape broke a mapper (``MALFORMED``)."""
+    log.warning("%s %d: unexpected shape (%s: %s)", what, index, type(exc).__name__, exc)
+    rule = (
+        "nested too deeply"
+        if isinstance(exc, RecursionError)
+        else "has a value of an unexpected type"
+    )
+    return ItemError(index, what, f"{what}: {rule} ({type(exc).__name__})")
 
 
 class MapError(ValueError):
@@ -91,6 +112,30 @@ def is_ip(value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+# The largest count a record field holds (a signed 64-bit integer in the store).
+MAX_COUNT = 2**63 - 1
+# Digits of MAX_COUNT: a longer digit string is not converted at all (int() of a
+# 5,000-digit string is refused by Python, and slow well before that).
+_COUNT_DIGITS = len(str(MAX_COUNT))
+
+
+def as_count(value: Any) -> Any:
+    """A token count as an int where it is one, written as an integral float or a
+    string of ASCII digits; anything else is returned as it came, for validation to
+    refuse by name (``"²"`` passes ``str.isdigit``; ``1e300`` is integral).
+
+    >>> as_count(12.0), as_count(" 7 "), as_count("²"), as_count(1e300)
+    (12, 7, '²', 1e+300)
+    """
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_COUNT:
+        return int(value)
+    if isinstance(value, str):
+        digits = value.strip()
+        if digits.isascii() and digits.isdigit() and len(digits) <= _COUNT_DIGITS:
+            return int(digits)
+    return value
 
 
 def include_cached_input(record: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
-from detector.errors import BadBatchError, UnsupportedMediaError
+from detector.errors import BadBatchError, PayloadTooLargeError, UnsupportedMediaError
 from detector.ingest import storable
 
 Encoding = Literal["protobuf", "json"]
@@ -82,11 +82,14 @@ class RefusedSpan:
 
 
 def parse_request(
-    body: bytes, encoding: Encoding
+    body: bytes, encoding: Encoding, *, max_spans: int
 ) -> tuple[ExportTraceServiceRequest, list[RefusedSpan]]:
     """The export request in ``body`` and the spans refused before parsing it;
-    ``BadBatchError`` naming what is wrong when the body cannot be read at all.
+    ``BadBatchError`` naming what is wrong when the body cannot be read at all, and
+    ``PayloadTooLargeError`` when it holds more than ``max_spans`` spans.
 
+    The spans are counted right after the bytes are parsed, before any span is
+    converted or mapped: a request over the limit costs one C parse, not a walk.
     Spans with a NUL stay in: validation refuses their records as it does every
     record's, whatever the encoding.
     """
@@ -96,20 +99,59 @@ def parse_request(
             request.ParseFromString(body)
         except DecodeError as exc:
             raise BadBatchError(f"body: not a protobuf ExportTraceServiceRequest ({exc})") from None
+        _check_span_count(
+            sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans), max_spans
+        )
         return request, []
     try:
         document = storable.loads_lenient(body or b"{}")
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise BadBatchError(f"body: not valid JSON ({exc})") from None
     if not isinstance(document, dict):
         raise BadBatchError("body: an OTLP/JSON ExportTraceServiceRequest must be an object")
+    _check_span_count(_checked_span_count(document), max_spans)
     refused = _take_surrogate_spans(document) if storable.may_hold(body) else []
     _hex_ids_to_base64(document)
     try:
         json_format.ParseDict(document, request, ignore_unknown_fields=True)
-    except json_format.ParseError as exc:
+    except (json_format.ParseError, RecursionError) as exc:
         raise BadBatchError(f"body: not an OTLP ExportTraceServiceRequest ({exc})") from None
     return request, refused
+
+
+def _checked_span_count(document: dict[str, Any]) -> int:
+    """The number of spans in an OTLP/JSON document, once every level that holds them
+    is known to be a list of objects; ``BadBatchError`` naming the first that is not."""
+    count = 0
+    resources = _levels(document, "resourceSpans", "resource_spans", "")
+    for r, resource_spans in enumerate(resources):
+        where = f"resourceSpans[{r}]"
+        for s, scope_spans in enumerate(
+            _levels(resource_spans, "scopeSpans", "scope_spans", where)
+        ):
+            count += len(_levels(scope_spans, "spans", "spans", f"{where}.scopeSpans[{s}]"))
+    return count
+
+
+def _levels(parent: dict[str, Any], camel: str, snake: str, where: str) -> list[Any]:
+    value = parent.get(camel, parent.get(snake))
+    name = f"{where}.{camel}" if where else camel
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadBatchError(f"{name}: must be a list, not {type(value).__name__}")
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise BadBatchError(f"{name}[{index}]: must be an object, not {type(item).__name__}")
+    return value
+
+
+def _check_span_count(count: int, max_spans: int) -> None:
+    if count > max_spans:
+        raise PayloadTooLargeError(
+            f"spans: {count} in one request is over the limit of {max_spans}; "
+            "export smaller batches (e.g. the batch processor's max_export_batch_size)"
+        )
 
 
 def _take_surrogate_spans(document: dict[str, Any]) -> list[RefusedSpan]:

@@ -14,12 +14,15 @@ from typing import Any
 from detector.ingest.decode import ItemError
 from detector.ingest.mapped import (
     ATTRIBUTE_CHARS,
+    MALFORMED,
     MapContext,
     MapError,
     Mapped,
     add_transcript,
+    as_count,
     include_cached_input,
     is_ip,
+    malformed,
 )
 from detector.ingest.messages import read_input, tool_calls_of, tool_names_of, unique
 from detector.ingest.otlp import SpanView
@@ -65,6 +68,9 @@ def map_spans(spans: Sequence[SpanView], ctx: MapContext) -> tuple[Mapped, int]:
             record = span_record(span, ctx)
         except MapError as exc:
             mapped.errors.append(ItemError(index, exc.field, str(exc)))
+            continue
+        except MALFORMED as exc:
+            mapped.errors.append(malformed(index, "span", exc))
             continue
         by_id[(span.trace_id, span.span_id)] = len(mapped.records)
         mapped.add(index, record)
@@ -182,12 +188,9 @@ def _tokens(record: dict[str, Any], attrs: dict[str, Any]) -> None:
 
 
 def _count(value: Any) -> Any:
-    """Integral floats and digit strings as ints; anything else is left for validation."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return value
+    """Integral floats and ASCII digit strings as ints; anything else (``"²"``, which
+    ``isdigit`` accepts, or a count past int64) is left for validation to name."""
+    return as_count(value)
 
 
 def _indexed_prompt(attrs: dict[str, Any]) -> list[dict[str, Any]] | None:

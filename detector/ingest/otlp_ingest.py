@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from detector.errors import BadBatchError
 from detector.ingest import storable
 from detector.ingest.body import decompress
 from detector.ingest.decode import ItemError
-from detector.ingest.mapped import MapContext, store_mapped
+from detector.ingest.mapped import TOO_DEEP, MapContext, store_mapped
 from detector.ingest.otlp import Encoding, parse_request, spans_of
 from detector.ingest.otlp_genai import map_spans
 from detector.ingest.service import BatchResult, Ingestor
@@ -34,7 +35,14 @@ def ingest_traces(
     ctx: MapContext,
 ) -> TracesResult:
     raw = decompress(body, content_encoding, max_bytes=ingestor.max_body_bytes)
-    request, refused = parse_request(raw, encoding)
+    try:
+        return _ingest(ingestor, raw, encoding, ctx)
+    except RecursionError:
+        raise BadBatchError(TOO_DEEP) from None
+
+
+def _ingest(ingestor: Ingestor, raw: bytes, encoding: Encoding, ctx: MapContext) -> TracesResult:
+    request, refused = parse_request(raw, encoding, max_spans=ingestor.limits.max_records_per_batch)
     spans = spans_of(request)
     mapped, orphans = map_spans(spans, ctx)
     batch = store_mapped(ingestor, mapped)
