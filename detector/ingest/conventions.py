@@ -85,6 +85,7 @@ INHERITED = frozenset(
         *CLIENT_ADDRESS,
         *USER_AGENT,
         *CONVERSATION,
+        "gen_ai.agent.name",
     )
 )
 INHERITED_FIELDS = frozenset(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 
 FALLBACK_PREFIX = "unattributed:"
 MARKER = "detector.identity"
@@ -24,6 +25,14 @@ def sender_label(token: str, key: bytes) -> str:
     """A short, stable label of an API token: the same token, the same label."""
     digest = hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
     return f"key-{digest[:10]}"
+
+
+def mark_fallback(record: dict[str, Any]) -> None:
+    """Say on the record that its account is the fallback (where ``attributes`` is a map;
+    a sender's malformed one is left for validation to refuse)."""
+    attributes = record.setdefault("attributes", {})
+    if isinstance(attributes, dict):
+        attributes[MARKER] = "fallback"
 
 
 def fallback_account(source: str, sender: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 from detector.ingest import conventions as c
 from detector.ingest.decode import ItemError
-from detector.ingest.identity import MARKER, SOURCE, fallback_account
+from detector.ingest.identity import SOURCE, fallback_account, mark_fallback
 from detector.ingest.mapped import (
     ATTRIBUTE_CHARS,
     MapContext,
@@ -40,8 +40,6 @@ PREFIX = "detector."
 _FIELDS = frozenset(Record.__struct_fields__)
 _KEPT = (
     "service.name",
-    "gen_ai.conversation.id",
-    "session.id",
     "gen_ai.agent.name",
     "gen_ai.response.id",
     "server.address",
@@ -119,14 +117,13 @@ def _merge(records: list[dict[str, Any]]) -> dict[str, Any]:
     """One record of a call's spans: the richest leads, the others fill in what it lacks."""
     ordered = sorted(records, key=lambda r: ("account_id" not in r, -len(r)))
     merged = dict(ordered[0])
-    attributes = dict(merged.get("attributes", {}))
     for other in ordered[1:]:
         for name, value in other.items():
             merged.setdefault(name, value)
-        for name, value in other.get("attributes", {}).items():
-            attributes.setdefault(name, value)
-    if attributes:
-        merged["attributes"] = attributes
+        ours, theirs = merged.get("attributes"), other.get("attributes")
+        # A sender's malformed detector.attributes is left as it is, for validation.
+        if isinstance(ours, dict) and isinstance(theirs, dict):
+            merged["attributes"] = {**theirs, **ours}
     return merged
 
 
@@ -143,7 +140,7 @@ def _settle_identity(
         )
     service = str(span.resource.get("service.name") or "unknown_service")
     record["account_id"] = fallback_account(service, ctx.sender)
-    record.setdefault("attributes", {})[MARKER] = "fallback"
+    mark_fallback(record)
     outcome.fallback += 1
 
 
@@ -345,6 +342,9 @@ def _indexed_messages(attrs: dict[str, Any], prefix: str, inner: str) -> list[di
 
 def _kept(attrs: dict[str, Any], span: SpanView, kept: dict[str, str]) -> dict[str, str]:
     out = {"otel.trace_id": span.trace_id, "otel.span_id": span.span_id}
+    conversation = c.first_value(attrs, c.CONVERSATION)
+    if conversation is not None:
+        out["gen_ai.conversation.id"] = str(conversation)[:ATTRIBUTE_CHARS]
     for name in _KEPT:
         value = c.first_value(attrs, (name,))
         if value is not None:

@@ -172,3 +172,29 @@ def test_litellm_bodies() -> None:
         split_payloads(b"{broken", max_items=5)
     with pytest.raises(BadBatchError, match="over the limit of 1"):
         split_payloads(b"[1, 2]", max_items=1)
+
+
+def test_litellm_proxy_without_virtual_keys() -> None:
+    """The proxy names every call of a key-less set-up ``default_user_id``, and logs the
+    deployment it routed to as ``model``: neither is what the record wants."""
+    payload = {
+        "id": "chatcmpl-2",
+        "startTime": 1_771_804_800.0,
+        "model": "openai/gpt-4o-mini",
+        "model_group": "gpt-4o-mini",
+        "metadata": {"user_api_key_user_id": "default_user_id"},
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "status": "failure",
+    }
+    ctx = MapContext(key=b"k", max_prompt_chars=20, sender="key-1")
+    record = payload_record(payload, ctx)
+    assert record["account_id"] == "unattributed:litellm:key-1"
+    assert record["attributes"]["detector.identity"] == "fallback"
+    assert record["request_model"] == "gpt-4o-mini"
+    assert "input_tokens" not in record and "output_tokens" not in record
+    strict = MapContext(key=b"k", max_prompt_chars=20, identity_fallback=False)
+    with pytest.raises(MapError, match=r"^account_id: required"):
+        payload_record(payload, strict)
+    named = {**payload, "model_parameters": {"user": "acct-5"}}
+    assert payload_record(named, ctx)["account_id"] == "acct-5"

@@ -38,7 +38,6 @@ async def main() -> None:
         api_key="sk-standin",
         messages=[{"role": "user", "content": "Why is 19 prime?"}],
         metadata={"user_api_key_user_id": "acct-lo-2"},
-        reasoning_effort="medium",
     )
     await asyncio.sleep(0.5)
     for callback in litellm.callbacks:
