@@ -14,6 +14,8 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +23,63 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from detector.config import Settings
+from detector.store.db import make_engine
+from tests.api.conftest import scratch_database
+from tests.conftest import TOKEN
 from tests.ecosystem.standin import ORGANIZATION, serve_standin
 from tests.ecosystem.stored import stored_records
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, serve_in_thread
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 ROOT = Path(__file__).parents[2]
 
 
+CLIENTS = (
+    "openai_v2",
+    "anthropic_sdk",
+    "openllmetry",
+    "openinference",
+    "openai_agents",
+    "litellm_otel",
+)
+
+
+@dataclass
+class Run:
+    """One detector that every client exported to, with what each client printed."""
+
+    server: LiveServer
+    engine: Engine
+    printed: dict[str, dict[str, Any]]
+
+
 @pytest.fixture(scope="module")
-def standin() -> Iterator[str]:
-    with serve_standin() as url:
-        yield url
+def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """Every client once, side by side, against one detector: each names its own callers,
+    so their records are told apart by account, and the suite pays one start-up."""
+    directory = tmp_path_factory.mktemp("clients")
+    base = request.config.getoption("--database-url")
+    with serve_standin() as standin, scratch_database(directory, base) as url:
+        settings = Settings.model_validate(
+            {
+                "data_dir": directory,
+                "database_url": url,
+                "api_tokens": [TOKEN],
+                "pipeline_embedded": False,
+                "ingest_processes": 0,
+            }
+        )
+        with serve_in_thread(settings) as server:
+            with ThreadPoolExecutor(max_workers=3) as pool:
+                outputs = pool.map(lambda name: run_client(name, standin, server), CLIENTS)
+                printed = dict(zip(CLIENTS, outputs, strict=True))
+            engine = make_engine(url)
+            try:
+                yield Run(server, engine, printed)
+            finally:
+                engine.dispose()
 
 
 def run_client(name: str, standin: str, server: LiveServer) -> dict[str, Any]:
@@ -45,20 +91,19 @@ def run_client(name: str, standin: str, server: LiveServer) -> dict[str, Any]:
         # endpoints the detector does not have; traces are what it reads.
         "TRACELOOP_METRICS_ENABLED": "false",
         "TRACELOOP_LOGGING_ENABLED": "false",
-        "OTEL_SDK_DISABLED": "false",
     }
     module = f"tests.ecosystem.clients.{name}"
-    run = subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", module, standin, server.url, server.token],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=240,
         check=False,
         env=env,
         cwd=ROOT,
     )
-    assert run.returncode == 0, run.stderr[-3000:]
-    lines = run.stdout.strip().splitlines()
+    assert done.returncode == 0, f"{name}: {done.stderr[-3000:]}"
+    lines = done.stdout.strip().splitlines()
     result: dict[str, Any] = json.loads(lines[-1]) if lines else {}
     return result
 
@@ -82,10 +127,27 @@ def skipped(server: LiveServer) -> dict[str, float]:
     return counts
 
 
-def test_openai_v2_instrumentation(standin: str, server: LiveServer, engine: Engine) -> None:
-    run_client("openai_v2", standin, server)
-    records = by_account(engine)
-    assert set(records) == {"acct-v2-1", "acct-v2-2"}
+def test_every_call_is_one_record_of_its_caller(run: Run) -> None:
+    """Each client's calls, each once, under the caller its recipe names: none refused,
+    none under the fallback account, none counted twice."""
+    counts = {account: len(records) for account, records in by_account(run.engine).items()}
+    assert counts == {
+        "acct-v2-1": 2,
+        "acct-v2-2": 2,
+        ORGANIZATION: 2,
+        "acct-ll-1": 1,
+        "acct-ll-2": 1,
+        "acct-oi-1": 1,
+        "acct-oi-2": 1,
+        "acct-ag-1": 1,
+        "acct-ag-2": 1,
+        "acct-lo-1": 1,
+        "acct-lo-2": 1,
+    }
+
+
+def test_openai_v2_instrumentation(run: Run) -> None:
+    records = by_account(run.engine)
     plain, streamed = records["acct-v2-1"]
     # Inherited from the application's request span around the call.
     assert plain["client_ip"] == "203.0.113.1"
@@ -98,10 +160,8 @@ def test_openai_v2_instrumentation(standin: str, server: LiveServer, engine: Eng
     assert "input_tokens" not in streamed and "output_tokens" not in streamed
 
 
-def test_anthropic_sdk_own_spans(standin: str, server: LiveServer, engine: Engine) -> None:
-    run_client("anthropic_sdk", standin, server)
-    records = by_account(engine)
-    assert set(records) == {ORGANIZATION}
+def test_anthropic_sdk_own_spans(run: Run) -> None:
+    records = by_account(run.engine)
     thinking, plain = records[ORGANIZATION]
     assert thinking["org_id"] == ORGANIZATION
     assert thinking["attributes"]["detector.account_from"] == "anthropic.organization.id"
@@ -112,10 +172,8 @@ def test_anthropic_sdk_own_spans(standin: str, server: LiveServer, engine: Engin
     assert "reasoning_mode" not in plain
 
 
-def test_openllmetry_one_record_per_call(standin: str, server: LiveServer, engine: Engine) -> None:
-    run_client("openllmetry", standin, server)
-    records = by_account(engine)
-    assert set(records) == {"acct-ll-1", "acct-ll-2"}
+def test_openllmetry_one_record_per_call(run: Run) -> None:
+    records = by_account(run.engine)
     # The Anthropic call is seen twice (OpenLLMetry's span and the SDK's own): one record,
     # with the transcript only OpenLLMetry's span has and the organisation only the SDK's has.
     [claude] = records["acct-ll-1"]
@@ -127,13 +185,11 @@ def test_openllmetry_one_record_per_call(standin: str, server: LiveServer, engin
     assert gpt["stream"] is False
     assert gpt["reasoning_output_tokens"] == 16
     assert gpt["cache_read_input_tokens"] == 64
-    assert skipped(server).get("same_call", 0) >= 1
+    assert skipped(run.server).get("same_call", 0) >= 1
 
 
-def test_openinference(standin: str, server: LiveServer, engine: Engine) -> None:
-    run_client("openinference", standin, server)
-    records = by_account(engine)
-    assert set(records) == {"acct-oi-1", "acct-oi-2"}
+def test_openinference(run: Run) -> None:
+    records = by_account(run.engine)
     [tooled] = records["acct-oi-1"]
     assert (tooled["provider"], tooled["request_model"]) == ("openai", "gpt-4o-mini")
     assert (tooled["input_tokens"], tooled["output_tokens"]) == (120, 40)
@@ -149,22 +205,19 @@ def test_openinference(standin: str, server: LiveServer, engine: Engine) -> None
     assert "input_tokens" not in streamed
 
 
-def test_openai_agents(standin: str, server: LiveServer, engine: Engine) -> None:
-    run_client("openai_agents", standin, server)
-    records = by_account(engine)
+def test_openai_agents(run: Run) -> None:
+    records = by_account(run.engine)
     # Two runs of one model call each: two records, the agent spans counted as skipped.
-    assert {a: len(r) for a, r in records.items()} == {"acct-ag-1": 1, "acct-ag-2": 1}
+    assert (len(records["acct-ag-1"]), len(records["acct-ag-2"])) == (1, 1)
     [call] = records["acct-ag-1"]
     assert call["request_model"] == "gpt-4o-mini"
     assert call["operation"] == "chat"
     assert call["attributes"]["gen_ai.agent.name"] == "helper"  # from the agent span above
-    assert skipped(server).get("grouping", 0) >= 2
+    assert skipped(run.server).get("grouping", 0) >= 2
 
 
-def test_litellm_otel_callback(standin: str, server: LiveServer, engine: Engine) -> None:
-    run_client("litellm_otel", standin, server)
-    records = by_account(engine)
-    assert set(records) == {"acct-lo-1", "acct-lo-2"}
+def test_litellm_otel_callback(run: Run) -> None:
+    records = by_account(run.engine)
     [first] = records["acct-lo-1"]
     assert first["operation"] == "chat"
     assert first["finish_reason"] == "stop"
