@@ -73,6 +73,8 @@ TOOLS = ("gen_ai.tool.definitions", "llm.openai.tools", "llm.request.functions")
 INPUT_MESSAGES = ("gen_ai.input.messages", "gen_ai.prompt")
 OUTPUT_MESSAGES = ("gen_ai.output.messages", "gen_ai.completion")
 INVOCATION = "llm.invocation_parameters"
+# LiteLLM's plain child span of each call, holding the request it sent the provider.
+RAW_REQUEST = "llm.openai."
 
 # Attributes an ancestor span (the application's request span, an agent run, a
 # Traceloop workflow) passes down to the model calls under it.

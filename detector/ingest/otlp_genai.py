@@ -13,6 +13,7 @@ and docs/ingest-formats.md.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,10 @@ _IDENTITY = (
     ("api_key_id", c.API_KEY),
     ("user_agent", c.USER_AGENT),
 )
+_USAGE_DETAILS = (
+    ("reasoning_output_tokens", re.compile(r"'reasoning_tokens': (\d{1,15})\b")),
+    ("cache_read_input_tokens", re.compile(r"'cached_tokens': (\d{1,15})\b")),
+)
 # Skipped-span reasons, as counted in /metrics and told in partialSuccess.
 NOT_GENAI, GROUPING, SAME_CALL, ORPHAN_TOOL = "not_genai", "grouping", "same_call", "orphan_tool"
 
@@ -82,12 +87,22 @@ def map_spans(spans: Sequence[SpanView], ctx: MapContext) -> tuple[Mapped, SpanO
         elif operation != c.TOOL:
             calls.append(index)
 
+    # LiteLLM puts the provider request (reasoning effort, usage details) on a plain
+    # child span of its call span: read as the call's lowest layer.
+    below: dict[Key, dict[str, Any]] = {}
+    for span, operation in zip(spans, operations, strict=True):
+        if operation is None and span.parent_span_id:
+            extra = {k: v for k, v in span.attributes.items() if k.startswith(c.RAW_REQUEST)}
+            if extra:
+                below.setdefault((span.trace_id, span.parent_span_id), {}).update(extra)
     drafts: dict[int, dict[str, Any]] = {}
     mapped = Mapped()
     for index in calls:
         span = spans[index]
         try:
-            drafts[index] = span_record(span, ctx, operations[index], by_key)
+            drafts[index] = span_record(
+                span, ctx, operations[index], by_key, below.get(key_of(span), {})
+            )
         except MapError as exc:
             mapped.errors.append(ItemError(index, exc.field, str(exc)))
     response_ids = {
@@ -179,13 +194,14 @@ def span_record(
     ctx: MapContext,
     operation: str | None = None,
     by_key: dict[Key, SpanView] | None = None,
+    below: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The canonical record (as a dict) of one model-call span; ``account_id`` may be
     missing, for ``map_spans`` to settle once the call's spans are merged."""
     own = {**span.events, **span.attributes}
     # Who is calling: the span's own names first, then each ancestor's, then the resource's.
     layers = [own, *(inherited(span, by_key) if by_key else []), span.resource]
-    attrs: dict[str, Any] = {}
+    attrs: dict[str, Any] = dict(below or {})
     for layer in reversed(layers):
         attrs.update(layer)
     record: dict[str, Any] = {
@@ -283,6 +299,13 @@ def _tokens(record: dict[str, Any], attrs: dict[str, Any]) -> None:
         _first(record, field_name, attrs, names)
         if field_name in record:
             record[field_name] = _count(record[field_name])
+    # LiteLLM's raw request span writes the provider's usage as a Python repr.
+    usage = attrs.get("llm.openai.usage")
+    if isinstance(usage, str) and len(usage) < 4096:
+        for field_name, pattern in _USAGE_DETAILS:
+            found = pattern.search(usage)
+            if found and field_name not in record:
+                record[field_name] = int(found.group(1))
     include_cached_input(record)
 
 
@@ -320,6 +343,17 @@ def _tools(record: dict[str, Any], attrs: dict[str, Any]) -> None:
         if name.startswith("llm.output_messages.")
         and name.endswith(".tool_call.function.name")
         and value
+    )
+    # OpenLLMetry's and LiteLLM's flattened gen_ai.completion.<i>.…
+    called = called or unique(
+        str(value)
+        for name, value in sorted(attrs.items())
+        if value
+        and name.startswith("gen_ai.completion.")
+        and (
+            name.endswith(".function_call.name")
+            or (".tool_calls." in name and name.endswith(".name"))
+        )
     )
     if called:
         record.setdefault("response_tool_call_names", called)

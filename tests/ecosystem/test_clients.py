@@ -223,3 +223,11 @@ def test_litellm_otel_callback(run: Run) -> None:
     assert first["finish_reason"] == "stop"
     assert first["stream"] is False
     assert (first["input_tokens"], first["output_tokens"]) == (120, 40)
+    # From LiteLLM's raw request span under its call span.
+    assert (first["reasoning_output_tokens"], first["cache_read_input_tokens"]) == (16, 64)
+    [tooled] = records["acct-lo-2"]
+    assert tooled["request_model"] == "o3-mini"
+    assert tooled["reasoning_mode"] == "medium"
+    assert tooled["tool_names"] == ["run_sql"]
+    assert tooled["response_tool_call_names"] == ["run_sql"]
+    assert tooled["finish_reason"] == "tool_calls"

@@ -22,6 +22,7 @@ import json  # noqa: E402
 import litellm  # noqa: E402
 
 litellm.callbacks = ["otel"]
+TOOL = {"type": "function", "function": {"name": "run_sql", "parameters": {"type": "object"}}}
 
 
 async def main() -> None:
@@ -33,11 +34,13 @@ async def main() -> None:
         user="acct-lo-1",
     )
     await litellm.acompletion(
-        model="openai/gpt-4o-mini",
+        model="openai/o3-mini",
         api_base=f"{a.standin}/v1",
         api_key="sk-standin",
         messages=[{"role": "user", "content": "Why is 19 prime?"}],
         metadata={"user_api_key_user_id": "acct-lo-2"},
+        reasoning_effort="medium",
+        tools=[TOOL],
     )
     await asyncio.sleep(0.5)
     for callback in litellm.callbacks:
