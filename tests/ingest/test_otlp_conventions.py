@@ -78,9 +78,12 @@ def test_the_calls_own_names_win_over_an_ancestors_and_the_resources() -> None:
     ],
 )
 def test_each_convention_names_the_caller(name: str) -> None:
-    assert one([span("01", {**CALL, name: "acct-x", "metadata.user_api_key_team_id": ""})])[
-        "account_id"
-    ] == "acct-x"
+    assert (
+        one([span("01", {**CALL, name: "acct-x", "metadata.user_api_key_team_id": ""})])[
+            "account_id"
+        ]
+        == "acct-x"
+    )
 
 
 def test_one_call_seen_by_two_instrumentations_is_one_record() -> None:
@@ -118,7 +121,8 @@ def test_one_call_seen_by_two_instrumentations_is_one_record() -> None:
     ids=["invoke_agent", "create_agent", "traceloop", "oi-agent", "oi-chain", "oi-retriever"],
 )
 def test_grouping_spans_are_never_calls(attrs: dict[str, Any]) -> None:
-    mapped, outcome = map_spans([span("01", {**attrs, "user.id": "a"}), span("02", CALL, "01")], CTX)
+    spans = [span("01", {**attrs, "user.id": "a"}), span("02", CALL, "01")]
+    mapped, outcome = map_spans(spans, CTX)
     assert len(mapped.records) == 1
     assert outcome.skipped["grouping"] == 1
     assert mapped.records[0]["account_id"] == "a"  # inherited through it
