@@ -111,10 +111,22 @@ def map_spans(spans: Sequence[SpanView], ctx: MapContext) -> tuple[Mapped, SpanO
         if spans[i].attributes.get("gen_ai.response.id")
     }
     record_at: dict[Key, int] = {}
-    for members in same_calls(spans, list(drafts), response_ids).values():
-        record = _merge([drafts[i] for i in members])
+    calls_of = [
+        (min(m), m, _merge([drafts[i] for i in m]))
+        for m in same_calls(spans, list(drafts), response_ids).values()
+    ]
+    # A conversation's caller, for its calls that name none (an agent's later turns).
+    callers: dict[str, Any] = {}
+    for _, _, record in calls_of:
+        conversation = _conversation(record)
+        if conversation and "account_id" in record:
+            callers.setdefault(conversation, record["account_id"])
+    for source, members, record in calls_of:
         outcome.skipped[SAME_CALL] += len(members) - 1
-        source = min(members)
+        conversation = _conversation(record)
+        if "account_id" not in record and conversation in callers:
+            record["account_id"] = callers[conversation]
+            record["attributes"][SOURCE] = "conversation gen_ai.conversation.id"
         try:
             _settle_identity(record, spans[source], ctx, outcome)
         except MapError as exc:
@@ -126,6 +138,12 @@ def map_spans(spans: Sequence[SpanView], ctx: MapContext) -> tuple[Mapped, SpanO
     mapped.errors.sort(key=lambda e: e.index)
     _fold_tools(spans, operations, mapped, record_at, by_key, outcome)
     return mapped, outcome
+
+
+def _conversation(record: dict[str, Any]) -> str | None:
+    attributes = record.get("attributes")
+    found = attributes.get("gen_ai.conversation.id") if isinstance(attributes, dict) else None
+    return found if isinstance(found, str) and found else None
 
 
 def _merge(records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -198,3 +198,14 @@ def test_unknown_counts_stay_unknown_and_no_caller_is_the_marked_fallback() -> N
     assert record["account_id"] == "unattributed:svc:key-test"
     assert record["attributes"]["detector.identity"] == "fallback"
     assert outcome.fallback == 1
+
+
+def test_a_conversation_lends_its_caller_to_its_turns_that_name_none() -> None:
+    first = {**CALL, "gen_ai.conversation.id": "c-1", "user.id": "acct-c"}
+    later = {**CALL, "gen_ai.conversation.id": "c-1"}
+    mapped, outcome = map_spans([span("01", first), span("02", later, trace=T2)], CTX)
+    assert [r["account_id"] for r in mapped.records] == ["acct-c", "acct-c"]
+    assert mapped.records[1]["attributes"]["detector.account_from"] == (
+        "conversation gen_ai.conversation.id"
+    )
+    assert outcome.fallback == 0
