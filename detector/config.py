@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # hash on their side use the same key.
     fingerprint_key: SecretStr = SecretStr("detector-default-fingerprint-key")
     keep_prompt_text: bool = False
+    # OTLP spans and LiteLLM payloads that name no caller: stored under an explicit
+    # ``unattributed:<service>:<sender>`` account (detector/ingest/identity.py), or refused.
+    identity_fallback: bool = True
 
     # Review dashboard (docs/dashboard.md). Cookies are marked Secure when the
     # dashboard is served over TLS; plain loopback HTTP needs this off.

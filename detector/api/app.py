@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 
-from detector.api import failures, heap
+from detector.api import failures, heap, openapi, reference
 from detector.api.deps import AppState
 from detector.api.guard import Guard
 from detector.api.ingest_pool import IngestPool
@@ -80,15 +80,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(pool.close)
         engine.dispose()
 
-    # No public /docs or /openapi.json: only /healthz, /readyz and the sign-in page are
-    # visible without credentials (docs/dashboard.md); CONTRACT.md documents the API.
+    # /openapi.json and /docs (rendered on the server, detector/api/reference.py) are
+    # open like /healthz: they describe the API and hold no data.
     app = FastAPI(
         title="distillation-detector",
         version="0.1.0",
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        openapi_url=None,
+        openapi_url="/openapi.json",
     )
     app.state.webhooks = webhooks
     app.state.pipeline = runner
@@ -119,5 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(decisions.router)
     app.include_router(blocklist.router)
     mount_dashboard(app)
+    app.include_router(reference.router)
+    openapi.install(app)
 
     return app

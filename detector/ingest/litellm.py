@@ -14,6 +14,7 @@ from typing import Any
 from detector.errors import BadBatchError, PayloadTooLargeError
 from detector.ingest.body import decompress, ndjson_lines
 from detector.ingest.decode import ItemError
+from detector.ingest.identity import fallback_account, mark_fallback
 from detector.ingest.mapped import (
     ATTRIBUTE_CHARS,
     MALFORMED,
@@ -45,6 +46,8 @@ _OPERATIONS = {
 }
 # reasoning_effort values outside the contract's set, mapped onto its nearest member.
 _EFFORT = {"minimal": "low", "xhigh": "high", "disable": "none"}
+# What the proxy names the user of a call made without a virtual key.
+_PLACEHOLDER_USERS = frozenset(("default_user_id", "litellm_proxy_admin_name"))
 _KEPT = ("trace_id", "session_id", "model_group", "call_type", "cache_hit", "response_cost")
 # Record fields a gateway's caller may set from its request metadata: they describe
 # the call; LiteLLM has no word on them.
@@ -132,19 +135,17 @@ def payload_record(payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
     end_user = payload.get("end_user") or metadata.get("user_api_key_end_user_id")
     account = (
         metadata.get("user_api_key_team_id")
-        or metadata.get("user_api_key_user_id")
+        or _named(metadata.get("user_api_key_user_id"))
         or end_user
         or params.get("user")
     )
     _set(record, "account_id", account)
     _fill_from_spend_logs(record, metadata, ("account_id",))
     if "account_id" not in record:
-        raise MapError(
-            "account_id",
-            "account_id: required; set metadata.spend_logs_metadata.account_id, use a team "
-            "or user key, or pass user= on the call",
-        )
-    _set(record, "request_model", payload.get("model") or payload.get("model_group"))
+        _fallback(record, ctx)
+    # The model the caller asked for: on the proxy that is the model group (its public
+    # name); ``model`` is the deployment it was routed to (``openai/gpt-4o-mini``).
+    _set(record, "request_model", payload.get("model_group") or payload.get("model"))
     _set(record, "org_id", metadata.get("user_api_key_org_id"))
     _set(record, "api_key_id", metadata.get("user_api_key_hash"))
     if end_user and end_user != record["account_id"]:
@@ -179,8 +180,9 @@ def payload_record(payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
     }
     _fill_from_spend_logs(record, metadata, ("org_id", "end_user_id"))
     kept.update(claimed)
-    if kept:
-        record.setdefault("attributes", kept)
+    given = record.get("attributes")
+    if kept and (given is None or isinstance(given, dict)):
+        record["attributes"] = {**kept, **(given or {})}
     return record
 
 
@@ -218,6 +220,23 @@ def _fill_from_spend_logs(
             _set(record, name, given[name])
 
 
+def _named(user_id: Any) -> Any:
+    """A proxy user id, unless it is the placeholder the proxy gives every call made
+    without a virtual key (``litellm_proxy_admin_name``' default and ``default_user_id``)."""
+    return None if user_id in _PLACEHOLDER_USERS else user_id
+
+
+def _fallback(record: dict[str, Any], ctx: MapContext) -> None:
+    if not ctx.identity_fallback:
+        raise MapError(
+            "account_id",
+            "account_id: required; set metadata.spend_logs_metadata.account_id, use a team "
+            "or user key, or pass user= on the call",
+        )
+    record["account_id"] = fallback_account("litellm", ctx.sender)
+    mark_fallback(record)
+
+
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -252,8 +271,13 @@ def _usage(record: dict[str, Any], payload: dict[str, Any], metadata: dict[str, 
         or _dict(_dict(payload.get("hidden_params")).get("usage_object"))
         or _dict(_dict(payload.get("response")).get("usage"))
     )
-    _set(record, "input_tokens", payload.get("prompt_tokens", usage.get("prompt_tokens")))
-    _set(record, "output_tokens", payload.get("completion_tokens", usage.get("completion_tokens")))
+    prompt = payload.get("prompt_tokens", usage.get("prompt_tokens"))
+    completion = payload.get("completion_tokens", usage.get("completion_tokens"))
+    # LiteLLM writes 0 and 0 for a call that failed or a stream that reported no usage:
+    # nothing was measured, so the counts stay unknown rather than become zero.
+    if usage or prompt or completion:
+        _set(record, "input_tokens", prompt)
+        _set(record, "output_tokens", completion)
     cached = _dict(usage.get("prompt_tokens_details")).get("cached_tokens") or usage.get(
         "cache_read_input_tokens"
     )

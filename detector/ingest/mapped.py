@@ -16,6 +16,7 @@ from typing import Any
 from detector.config import Settings
 from detector.fingerprints import prompt_fingerprint, system_fingerprint, template_fingerprint
 from detector.ingest.decode import ItemError
+from detector.ingest.identity import sender_label
 from detector.ingest.messages import Transcript
 from detector.ingest.service import BatchResult, Ingestor
 from detector.ingest.storable import dumps_lenient
@@ -27,16 +28,23 @@ ATTRIBUTE_CHARS = 256
 
 @dataclass(frozen=True, slots=True)
 class MapContext:
-    """What a mapper needs from the settings: the fingerprint key and the prompt bound."""
+    """What a mapper needs from the settings and the request: the fingerprint key, the
+    prompt bound, and whether and under which sender label a record that names no
+    caller is kept (``identity``)."""
 
     key: bytes
     max_prompt_chars: int
+    identity_fallback: bool = True
+    sender: str = "unknown-sender"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> MapContext:
+    def from_settings(cls, settings: Settings, token: str | None = None) -> MapContext:
+        key = settings.fingerprint_key.get_secret_value().encode()
         return cls(
-            key=settings.fingerprint_key.get_secret_value().encode(),
+            key=key,
             max_prompt_chars=settings.max_prompt_chars,
+            identity_fallback=settings.identity_fallback,
+            sender=sender_label(token, key) if token else "unknown-sender",
         )
 
 

@@ -292,10 +292,11 @@ def value_of(value: AnyValue) -> Any:
 def answer(encoding: Encoding, rejected: int, message: str) -> tuple[bytes, str]:
     """An ``ExportTraceServiceResponse`` body and its content type.
 
-    ``partial_success`` is left unset when nothing was rejected, as the specification asks.
+    ``partial_success`` is left unset when nothing was rejected and there is nothing to
+    warn of; with 0 rejected spans its message is a warning, as the specification allows.
     """
     response = ExportTraceServiceResponse()
-    if rejected:
+    if rejected or message:
         response.partial_success.CopyFrom(
             ExportTracePartialSuccess(rejected_spans=rejected, error_message=message)
         )
