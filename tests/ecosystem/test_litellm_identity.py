@@ -80,11 +80,14 @@ def test_spend_logs_metadata_names_the_account_only_where_litellm_named_none() -
     payload = proxied("call-2", spend_logs_metadata={"account_id": "acct-sdk"})
     del payload["metadata"]["user_api_key_team_id"]
     assert payload_record(payload, CTX)["account_id"] == "acct-sdk"
-    # requester_metadata never does.
+    # requester_metadata never does: the call is the sender's unattributed one, or
+    # refused where the fallback is off.
     payload = proxied("call-3", requester_metadata={"account_id": "acct-sdk"})
     del payload["metadata"]["user_api_key_team_id"]
+    assert payload_record(payload, CTX)["account_id"].startswith("unattributed:litellm:")
+    strict = MapContext(key=b"k", max_prompt_chars=100, identity_fallback=False)
     with pytest.raises(ValueError, match="account_id: required"):
-        payload_record(payload, CTX)
+        payload_record(payload, strict)
 
 
 def test_a_fixed_event_id_from_the_caller_does_not_hide_calls(
