@@ -164,8 +164,9 @@ def evaluate_worlds(
             root = base / f"world-{number}"
             generate_world(number, run, root)
             scenario = Scenario.load(root)
-            updates, fed, seconds = replay(scenario, config or EngineConfig())
-            result = grade(scenario, updates)
+            config = config or EngineConfig()
+            updates, fed, seconds = replay(scenario, config)
+            result = grade(scenario, updates, gateway_programs=config.gateway_programs)
             result["replay"] = {"records": fed, "seconds": round(seconds, 1)}
             (root / "evaluation.json").write_text(json.dumps(result, indent=2) + "\n")
             worlds.append(figures(number, root, result))
