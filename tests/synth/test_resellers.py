@@ -99,9 +99,7 @@ def test_a_campaign_via_reseller_is_only_end_users_of_one_reseller(world: Path) 
     assert rest["via_account_id"].null_count() == rest.height
     reseller = hidden["via_account_id"].unique().to_list()
     assert len(reseller) == 1
-    assert accounts.filter(pl.col("account_id") == reseller[0])["program"].to_list() == [
-        "reseller"
-    ]
+    assert accounts.filter(pl.col("account_id") == reseller[0])["program"].to_list() == ["reseller"]
 
     records = _records(world)
     campaign = records.filter(pl.col("source") == "deepseek")
