@@ -276,8 +276,13 @@ class Scenario:
                 raise ValueError(
                     f"{name}.shape.via_reseller: needs honest.resellers >= 1, not {h.resellers}"
                 )
-        if h.resellers < 0 or (h.resellers and h.reseller_end_users < 1):
-            raise ValueError("honest.resellers: needs >= 0, with reseller_end_users >= 1")
+        if h.resellers < 0:
+            raise ValueError(f"honest.resellers: {h.resellers} must be at least 0")
+        # Each account's end-user codes live below 2**20 (``synth.resellers``).
+        if h.resellers and not 1 <= h.reseller_end_users <= 200_000:
+            raise ValueError(
+                f"honest.reseller_end_users: {h.reseller_end_users} must be within 1..200000"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Every parameter, world parameters only where they differ from their default."""

@@ -114,3 +114,19 @@ def test_a_campaign_via_reseller_is_only_end_users_of_one_reseller(world: Path) 
     assert set(campaign["client_ip"]) <= set(honest["client_ip"])
     assert set(campaign["org_id"]) == set(honest["org_id"])
     assert not set(campaign["end_user_id"]) & set(honest["end_user_id"])
+
+
+@pytest.mark.parametrize(
+    ("honest", "message"),
+    [
+        ({"resellers": -1}, r"honest\.resellers: -1 must be at least 0"),
+        (
+            {"resellers": 2, "reseller_end_users": 300_000},
+            r"honest\.reseller_end_users: 300000 must be within 1\.\.200000",
+        ),
+    ],
+    ids=["negative-count", "too-many-end-users"],
+)
+def test_reseller_parameters_are_checked(honest: dict[str, int], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Scenario(honest=dataclasses.replace(Honest(), **honest)).validate()
