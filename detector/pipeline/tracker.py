@@ -17,7 +17,7 @@ import polars as pl
 
 from detector.clustering.coherence import prune
 from detector.clustering.identity import ClusterRegistry
-from detector.clustering.linkage import LINKING_KINDS, components
+from detector.clustering.linkage import LINKING_KINDS, components, gateway_keys
 from detector.clustering.operations import join_operations
 from detector.features.capability import CAPABILITIES
 from detector.features.windows import ACCOUNT_HASH
@@ -106,7 +106,7 @@ class CaseTracker:
         # The metadata also lists accounts with no traffic: its keys are always filtered.
         signed = view.meta_keys.filter(pl.col("_acct").is_in(live))
         keys = pl.concat([state, signed])
-        linking = keys.filter(pl.col("kind").is_in(LINKING_KINDS))
+        linking = pl.concat([keys.filter(pl.col("kind").is_in(LINKING_KINDS)), gateway_keys(state)])
         found = join_operations(
             prune(components(linking, active.height, config.linkage), keys), keys
         )

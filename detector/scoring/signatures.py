@@ -206,8 +206,12 @@ def independent_users(x: Row) -> Evidence | None:
     # own human day. A campaign would have to fake all of these at once, account by
     # account, and is then left to be told by what it asks for. Volumes are not
     # required to be heavy-tailed: over a user base's first day they are not yet.
+    # Independence is a finding, not a default: where neither cards nor networks
+    # are known (a gateway's end users have none of their own) it says nothing.
     if (
         x["account_count"] >= 5
+        and x["instruments"] >= 1
+        and x["ip_prefixes"] >= 1
         and not shares_infrastructure(x)
         and x["accounts_per_instrument"] <= 1.2
         and x["hour_flatness"] < 0.85
