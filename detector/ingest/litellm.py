@@ -13,6 +13,7 @@ from typing import Any
 
 from detector.errors import BadBatchError, PayloadTooLargeError
 from detector.ingest.body import decompress, ndjson_lines
+from detector.ingest.conventions import PLACEHOLDER_USERS
 from detector.ingest.decode import ItemError
 from detector.ingest.identity import fallback_account, mark_fallback
 from detector.ingest.mapped import (
@@ -43,8 +44,6 @@ _OPERATIONS = {
 }
 # reasoning_effort values outside the contract's set, mapped onto its nearest member.
 _EFFORT = {"minimal": "low", "xhigh": "high", "disable": "none"}
-# What the proxy names the user of a call made without a virtual key.
-_PLACEHOLDER_USERS = frozenset(("default_user_id", "litellm_proxy_admin_name"))
 _KEPT = ("trace_id", "session_id", "model_group", "call_type", "cache_hit", "response_cost")
 
 
@@ -173,7 +172,7 @@ def payload_record(payload: dict[str, Any], ctx: MapContext) -> dict[str, Any]:
 def _named(user_id: Any) -> Any:
     """A proxy user id, unless it is the placeholder the proxy gives every call made
     without a virtual key (``litellm_proxy_admin_name``' default and ``default_user_id``)."""
-    return None if user_id in _PLACEHOLDER_USERS else user_id
+    return None if user_id in PLACEHOLDER_USERS else user_id
 
 
 def _fallback(record: dict[str, Any], ctx: MapContext) -> None:
