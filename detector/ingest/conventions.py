@@ -72,7 +72,7 @@ REASONING_EFFORT = (
 )
 STREAM = ("gen_ai.request.stream", "gen_ai.is_streaming", "llm.is_streaming", "llm.openai.stream")
 FINISH = ("gen_ai.response.finish_reasons", "anthropic.message.stop_reason", "llm.finish_reason")
-TOOLS = ("gen_ai.tool.definitions", "llm.openai.tools", "llm.request.functions")
+TOOLS = ("gen_ai.tool.definitions", "llm.request.functions")
 INPUT_MESSAGES = ("gen_ai.input.messages", "gen_ai.prompt")
 OUTPUT_MESSAGES = ("gen_ai.output.messages", "gen_ai.completion")
 INVOCATION = "llm.invocation_parameters"

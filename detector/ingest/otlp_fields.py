@@ -5,6 +5,7 @@ attributes (``otlp_genai.span_record`` builds them); the names are in ``conventi
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -13,6 +14,7 @@ from detector.ingest import conventions as c
 from detector.ingest.mapped import include_cached_input
 from detector.ingest.messages import tool_calls_of, tool_names_of, unique
 
+_LITERAL_CHARS = 65_536
 _USAGE_DETAILS = (
     ("reasoning_output_tokens", re.compile(r"'reasoning_tokens': (\d{1,15})\b")),
     ("cache_read_input_tokens", re.compile(r"'cached_tokens': (\d{1,15})\b")),
@@ -68,8 +70,23 @@ def reasoning(record: dict[str, Any], attrs: dict[str, Any], params: dict[str, A
         record["reasoning_mode"] = mode
 
 
+def python_literal(value: Any) -> Any:
+    """A list or dict LiteLLM wrote as a Python repr (``llm.openai.tools``), else ``value``.
+
+    ``ast.literal_eval`` builds literals only; the size bound keeps a hostile value
+    from costing more than any real tool list.
+    """
+    if isinstance(value, str) and value[:1] in "[{" and len(value) <= _LITERAL_CHARS:
+        try:
+            return ast.literal_eval(value)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return value
+    return value
+
+
 def tools(record: dict[str, Any], attrs: dict[str, Any]) -> None:
     offered = tool_names_of(c.first_value(attrs, c.TOOLS))
+    offered = offered or tool_names_of(python_literal(attrs.get("llm.openai.tools")))
     offered = offered or tool_names_of(c.indexed(attrs, "llm.tools", ".tool.json_schema"))
     offered = offered or tool_names_of(
         [{"name": n} for n in c.indexed(attrs, "llm.request.functions", ".name")]

@@ -180,6 +180,11 @@ def test_openinference_llm_span() -> None:
         ({"gen_ai.operation.name": "acompletion"}, {"operation": "chat"}),
         ({"gen_ai.operation.name": "aembedding"}, {"operation": "embeddings"}),
         ({"llm.request.functions.0.name": "ls"}, {"tool_names": ["ls"]}),
+        (
+            {"llm.openai.tools": "[{'type': 'function', 'function': {'name': 'ls'}}]"},
+            {"tool_names": ["ls"]},
+        ),
+        ({"llm.openai.tools": "[" * 5000}, {"tool_names": None}),
         ({"gen_ai.completion.0.function_call.name": "ls"}, {"response_tool_call_names": ["ls"]}),
         ({"metadata.user_api_key_hash": "h"}, {"api_key_id": "h"}),
     ],
