@@ -7,10 +7,12 @@ same document for tools.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup, escape
 
 from detector.dashboard.web import render
 
@@ -40,7 +42,7 @@ def page(doc: dict[str, Any]) -> dict[str, Any]:
                     "method": method.upper(),
                     "path": path,
                     "summary": op.get("summary", ""),
-                    "description": op.get("description", ""),
+                    "description": prose(op.get("description", "")),
                     "auth": bool(op.get("security")),
                     "parameters": [
                         {
@@ -53,9 +55,13 @@ def page(doc: dict[str, Any]) -> dict[str, Any]:
                         for p in op.get("parameters", [])
                     ],
                     "body": _content(body) if body else None,
-                    "body_description": (body or {}).get("description", ""),
+                    "body_description": prose((body or {}).get("description", "")),
                     "responses": [
-                        {"code": code, "description": r.get("description", ""), **_content(r)}
+                        {
+                            "code": code,
+                            "description": prose(r.get("description", "")),
+                            **_content(r),
+                        }
                         for code, r in op.get("responses", {}).items()
                     ],
                 }
@@ -63,13 +69,13 @@ def page(doc: dict[str, Any]) -> dict[str, Any]:
     schemas = [
         {
             "name": name,
-            "description": schema.get("description", ""),
+            "description": prose(schema.get("description", "")),
             "fields": [
                 {
                     "name": field,
                     "type": type_of(sub),
                     "required": field in schema.get("required", []),
-                    "description": sub.get("description", ""),
+                    "description": prose(sub.get("description", "")),
                 }
                 for field, sub in schema.get("properties", {}).items()
             ],
@@ -79,9 +85,24 @@ def page(doc: dict[str, Any]) -> dict[str, Any]:
     return {
         "title": doc.get("info", {}).get("title", "API"),
         "version": doc.get("info", {}).get("version", ""),
-        "intro": doc.get("info", {}).get("description", ""),
+        "intro": prose(doc.get("info", {}).get("description", "")),
         "operations": operations,
         "schemas": schemas,
+    }
+
+
+def prose(text: str) -> Markup:
+    """Escaped text whose `backquoted` spans become ``<code>``: the descriptions are
+    written in Markdown's inline-code style, and nothing else of Markdown is used."""
+    escaped = str(escape(text))
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped))  # noqa: S704
+
+
+def _answer(code: str, response: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "code": code,
+        "description": prose(response.get("description", "")),
+        **_content(response),
     }
 
 

@@ -35,6 +35,9 @@ ACCOUNT = (
     "metadata.user_api_key_user_id",
     "llm.openai.user",
 )
+# What the LiteLLM proxy names the user of every call made without a virtual key: no
+# caller at all.
+PLACEHOLDER_USERS = frozenset(("default_user_id", "litellm_proxy_admin_name"))
 # The organisation the provider says answered: an account when nothing names one.
 ORGANISATION = ("anthropic.organization.id", "openai.organization", "metadata.user_api_key_org_id")
 END_USER = ("enduser.pseudo.id", "metadata.user_api_key_end_user_id", f"{ASSOCIATION}end_user_id")
@@ -69,7 +72,7 @@ REASONING_EFFORT = (
 )
 STREAM = ("gen_ai.request.stream", "gen_ai.is_streaming", "llm.is_streaming", "llm.openai.stream")
 FINISH = ("gen_ai.response.finish_reasons", "anthropic.message.stop_reason", "llm.finish_reason")
-TOOLS = ("gen_ai.tool.definitions", "llm.openai.tools", "llm.request.functions")
+TOOLS = ("gen_ai.tool.definitions", "llm.request.functions")
 INPUT_MESSAGES = ("gen_ai.input.messages", "gen_ai.prompt")
 OUTPUT_MESSAGES = ("gen_ai.output.messages", "gen_ai.completion")
 INVOCATION = "llm.invocation_parameters"
@@ -151,10 +154,10 @@ def first_value(attrs: dict[str, Any], names: Sequence[str]) -> Any:
 
 
 def first_name(attrs: dict[str, Any], names: Sequence[str]) -> str | None:
-    """The first name present and not empty."""
+    """The first name present, not empty and not a placeholder user."""
     for name in names:
         value = attrs.get(name)
-        if value is not None and value != "" and value != []:
+        if value is not None and value != "" and value != [] and value not in PLACEHOLDER_USERS:
             return name
     return None
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from detector.errors import BadBatchError, PayloadTooLargeError
 from detector.ingest.body import decompress, ndjson_lines
+from detector.ingest.conventions import PLACEHOLDER_USERS
 from detector.ingest.decode import ItemError
 from detector.ingest.identity import fallback_account, mark_fallback
 from detector.ingest.mapped import (
@@ -46,8 +47,6 @@ _OPERATIONS = {
 }
 # reasoning_effort values outside the contract's set, mapped onto its nearest member.
 _EFFORT = {"minimal": "low", "xhigh": "high", "disable": "none"}
-# What the proxy names the user of a call made without a virtual key.
-_PLACEHOLDER_USERS = frozenset(("default_user_id", "litellm_proxy_admin_name"))
 _KEPT = ("trace_id", "session_id", "model_group", "call_type", "cache_hit", "response_cost")
 # Record fields a gateway's caller may set from its request metadata: they describe
 # the call; LiteLLM has no word on them.
@@ -223,7 +222,7 @@ def _fill_from_spend_logs(
 def _named(user_id: Any) -> Any:
     """A proxy user id, unless it is the placeholder the proxy gives every call made
     without a virtual key (``litellm_proxy_admin_name``' default and ``default_user_id``)."""
-    return None if user_id in _PLACEHOLDER_USERS else user_id
+    return None if user_id in PLACEHOLDER_USERS else user_id
 
 
 def _fallback(record: dict[str, Any], ctx: MapContext) -> None:

@@ -13,7 +13,6 @@ and docs/ingest-formats.md.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,13 +28,12 @@ from detector.ingest.mapped import (
     MapError,
     Mapped,
     add_transcript,
-    as_count,
-    include_cached_input,
     is_ip,
     malformed,
 )
-from detector.ingest.messages import read_input, tool_calls_of, tool_names_of, unique
+from detector.ingest.messages import read_input, unique
 from detector.ingest.otlp import SpanView
+from detector.ingest.otlp_fields import indexed_messages, reasoning, set_first, tokens, tools
 from detector.ingest.otlp_tree import Key, ancestors, inherited, key_of, same_calls
 from detector.schema import Record
 
@@ -55,10 +53,6 @@ _IDENTITY = (
     ("end_user_id", c.END_USER),
     ("api_key_id", c.API_KEY),
     ("user_agent", c.USER_AGENT),
-)
-_USAGE_DETAILS = (
-    ("reasoning_output_tokens", re.compile(r"'reasoning_tokens': (\d{1,15})\b")),
-    ("cache_read_input_tokens", re.compile(r"'cached_tokens': (\d{1,15})\b")),
 )
 # Skipped-span reasons, as counted in /metrics and told in partialSuccess.
 NOT_GENAI, GROUPING, SAME_CALL, ORPHAN_TOOL = "not_genai", "grouping", "same_call", "orphan_tool"
@@ -243,23 +237,24 @@ def span_record(
     for depth, layer in enumerate(layers):
         source = c.first_name(layer, c.ACCOUNT)
         if "account_id" not in record and source is not None:
-            record["account_id"] = layer[source]
-            kept[SOURCE] = source if depth == 0 else f"inherited {source}"
+            record["account_id"] = _identifier(layer[source])
+            where = "" if depth == 0 else "resource " if layer is span.resource else "inherited "
+            kept[SOURCE] = f"{where}{source}"
         for field_name, names in _IDENTITY:
-            _first(record, field_name, layer, names)
+            set_first(record, field_name, layer, names)
     source = c.first_name(attrs, c.ORGANISATION)
     if "account_id" not in record and source is not None:
         record["account_id"] = attrs[source]
         kept[SOURCE] = source
-    _first(record, "request_model", attrs, c.MODEL)
+    set_first(record, "request_model", attrs, c.MODEL)
     if "request_model" not in record:
         raise MapError(
             "request_model",
             f"request_model: required; set {' or '.join(c.MODEL[:2])} on the span",
         )
     record.setdefault("operation", operation or c.operation_of(attrs) or "chat")
-    _first(record, "provider", attrs, c.PROVIDER)
-    _first(record, "http_status", attrs, ("http.response.status_code",))
+    set_first(record, "provider", attrs, c.PROVIDER)
+    set_first(record, "http_status", attrs, ("http.response.status_code",))
     params = c.invocation(attrs)
     stream = c.boolean(c.first_value(attrs, c.STREAM))
     if stream is None:
@@ -274,22 +269,29 @@ def span_record(
         record["client_ip"] = address
     elif address is not None:
         kept["client.address"] = str(address)[:ATTRIBUTE_CHARS]
-    _tokens(record, attrs)
-    _reasoning(record, attrs, params)
+    tokens(record, attrs)
+    reasoning(record, attrs, params)
     if span.error or "error.type" in attrs:
         record.setdefault("status", "error")
     reason = c.finish_reason(c.first_value(attrs, c.FINISH))
     if reason is not None:
         record.setdefault("finish_reason", reason)
-    _tools(record, attrs)
+    tools(record, attrs)
     messages = (
-        _first_value(attrs, c.INPUT_MESSAGES)
-        or _indexed_messages(attrs, "gen_ai.prompt", "")
-        or _indexed_messages(attrs, "llm.input_messages", ".message")
+        c.first_value(attrs, c.INPUT_MESSAGES)
+        or indexed_messages(attrs, "gen_ai.prompt", "")
+        or indexed_messages(attrs, "llm.input_messages", ".message")
     )
     add_transcript(record, read_input(messages, attrs.get("gen_ai.system_instructions")), ctx)
     record.setdefault("attributes", _kept(attrs, span, kept))
     return record
+
+
+def _identifier(value: Any) -> Any:
+    """A numeric user id (some applications set ``user.id`` as an int) as its text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    return value
 
 
 def _event_id(span: SpanView, response_id: Any) -> str:
@@ -300,98 +302,6 @@ def _event_id(span: SpanView, response_id: Any) -> str:
             return f"otlp-response-{response_id}"
         return f"otlp-response-{hashlib.sha256(response_id.encode()).hexdigest()[:40]}"
     return f"otlp-{span.trace_id}-{span.span_id}"
-
-
-def _first(record: dict[str, Any], field: str, attrs: dict[str, Any], names: Sequence[str]) -> None:
-    if field not in record:
-        value = c.first_value(attrs, names)
-        if value is not None:
-            record[field] = value
-
-
-_first_value = c.first_value
-
-
-def _tokens(record: dict[str, Any], attrs: dict[str, Any]) -> None:
-    for field_name, names in (
-        ("input_tokens", c.INPUT),
-        ("output_tokens", c.OUTPUT),
-        ("reasoning_output_tokens", c.REASONING_TOKENS),
-        ("cache_read_input_tokens", c.CACHE_READ),
-    ):
-        _first(record, field_name, attrs, names)
-        if field_name in record:
-            record[field_name] = _count(record[field_name])
-    # LiteLLM's raw request span writes the provider's usage as a Python repr.
-    usage = attrs.get("llm.openai.usage")
-    if isinstance(usage, str) and len(usage) < 4096:
-        for field_name, pattern in _USAGE_DETAILS:
-            found = pattern.search(usage)
-            if found and field_name not in record:
-                record[field_name] = int(found.group(1))
-    include_cached_input(record)
-
-
-def _count(value: Any) -> Any:
-    """Integral floats and ASCII digit strings as ints; anything else (``"²"``, which
-    ``isdigit`` accepts, or a count past int64) is left for validation to name."""
-    return as_count(value)
-
-
-def _reasoning(record: dict[str, Any], attrs: dict[str, Any], params: dict[str, Any]) -> None:
-    if "reasoning_mode" in record:
-        return
-    mode = c.reasoning_mode(c.first_value(attrs, c.REASONING_EFFORT))
-    mode = mode or c.reasoning_mode(params.get("reasoning_effort") or params.get("reasoning"))
-    mode = mode or c.reasoning_mode(attrs.get("anthropic.thinking.type"))
-    if mode is not None:
-        record["reasoning_mode"] = mode
-
-
-def _tools(record: dict[str, Any], attrs: dict[str, Any]) -> None:
-    offered = tool_names_of(c.first_value(attrs, c.TOOLS))
-    offered = offered or tool_names_of(c.indexed(attrs, "llm.tools", ".tool.json_schema"))
-    offered = offered or tool_names_of(
-        [{"name": n} for n in c.indexed(attrs, "llm.request.functions", ".name")]
-    )
-    if offered:
-        record.setdefault("tool_names", offered)
-    called = tool_calls_of(_first_value(attrs, c.OUTPUT_MESSAGES))
-    called = called or unique(
-        str(value)
-        for name, value in sorted(attrs.items())
-        if name.startswith("llm.output_messages.")
-        and name.endswith(".tool_call.function.name")
-        and value
-    )
-    # OpenLLMetry's and LiteLLM's flattened gen_ai.completion.<i>.…
-    called = called or unique(
-        str(value)
-        for name, value in sorted(attrs.items())
-        if value
-        and name.startswith("gen_ai.completion.")
-        and (
-            name.endswith(".function_call.name")
-            or (".tool_calls." in name and name.endswith(".name"))
-        )
-    )
-    if called:
-        record.setdefault("response_tool_call_names", called)
-
-
-def _indexed_messages(attrs: dict[str, Any], prefix: str, inner: str) -> list[dict[str, Any]]:
-    """Messages from flattened ``<prefix>.<i><inner>.role``/``.content`` attributes
-    (OpenLLMetry's ``gen_ai.prompt.<i>``, OpenInference's ``llm.input_messages.<i>.message``)."""
-    roles = c.indexed(attrs, prefix, f"{inner}.role")
-    contents = c.indexed(attrs, prefix, f"{inner}.content")
-    count = max(len(roles), len(contents))
-    return [
-        {
-            "role": roles[i] if i < len(roles) else "user",
-            "content": contents[i] if i < len(contents) else "",
-        }
-        for i in range(count)
-    ]
 
 
 def _kept(attrs: dict[str, Any], span: SpanView, kept: dict[str, str]) -> dict[str, str]:

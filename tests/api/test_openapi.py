@@ -94,3 +94,11 @@ def test_no_document_links_outside_the_repository() -> None:
     root = Path(__file__).parents[2]
     for doc in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
         assert "shared/" not in doc.read_text(), f"{doc.name} links outside the repository"
+
+
+def test_prose_marks_code_and_escapes_the_rest() -> None:
+    from detector.api.reference import prose
+
+    assert str(prose("send `<b>` not <script>")) == (
+        "send <code>&lt;b&gt;</code> not &lt;script&gt;"
+    )

@@ -180,6 +180,11 @@ def test_openinference_llm_span() -> None:
         ({"gen_ai.operation.name": "acompletion"}, {"operation": "chat"}),
         ({"gen_ai.operation.name": "aembedding"}, {"operation": "embeddings"}),
         ({"llm.request.functions.0.name": "ls"}, {"tool_names": ["ls"]}),
+        (
+            {"llm.openai.tools": "[{'type': 'function', 'function': {'name': 'ls'}}]"},
+            {"tool_names": ["ls"]},
+        ),
+        ({"llm.openai.tools": "[" * 5000}, {"tool_names": None}),
         ({"gen_ai.completion.0.function_call.name": "ls"}, {"response_tool_call_names": ["ls"]}),
         ({"metadata.user_api_key_hash": "h"}, {"api_key_id": "h"}),
     ],
@@ -192,7 +197,9 @@ def test_names_of_the_same_field(attrs: dict[str, Any], expected: dict[str, Any]
 
 
 def test_unknown_counts_stay_unknown_and_no_caller_is_the_marked_fallback() -> None:
-    mapped, outcome = map_spans([span("01", CALL)], CTX)
+    # The LiteLLM proxy's placeholder for calls without a virtual key names no one.
+    placeholder = {**CALL, "metadata.user_api_key_user_id": "default_user_id"}
+    mapped, outcome = map_spans([span("01", placeholder)], CTX)
     [record] = mapped.records
     assert "input_tokens" not in record and "output_tokens" not in record
     assert record["account_id"] == "unattributed:svc:key-test"
