@@ -10,8 +10,6 @@ import hashlib
 import hmac
 import secrets
 
-from zxcvbn import zxcvbn
-
 # n=2**15, r=8, p=1: OWASP's 2023 password-storage minimum for scrypt is n=2**17 with
 # 64 MiB; 2**15 (32 MiB, ~50 ms here) keeps sign-in and tests quick on a 2-core box
 # while staying far above what a GPU cracks cheaply. Raise it with ``N``.
@@ -41,6 +39,9 @@ def check_strength(password: str, *, username: str = "") -> None:
     name = username.strip().casefold()
     if len(name) >= 3 and name in password.casefold():
         raise PasswordError("password: must not contain the user name")
+    # Imported here: only setting a password needs it, and it loads word lists.
+    from zxcvbn import zxcvbn
+
     estimate = zxcvbn(password[:_ESTIMATED_CHARS], user_inputs=[name] if name else [])
     if estimate["score"] < MIN_SCORE:
         warning = estimate["feedback"].get("warning") or "it is easy to guess"
