@@ -33,17 +33,28 @@ def linked(frame: pl.DataFrame) -> dict[str, str]:
     return dict(found.iter_rows())
 
 
+def customers(gateway: str, count: int) -> list[tuple[str, str, str, int]]:
+    """End users of ``gateway`` going about their own business."""
+    return [(principal(gateway, f"c{i}"), "channel", "api", 5) for i in range(count)]
+
+
 def test_end_users_of_one_gateway_running_its_private_prompt_link() -> None:
     users = [principal("gw-1", f"u{i}") for i in range(4)]
-    frame = keys([(u, "sys", "operator-prompt", 5) for u in users])
+    frame = keys([(u, "sys", "operator-prompt", 5) for u in users] + customers("gw-1", 10))
     got = linked(frame)
     assert set(got) == set(users)
     assert len(set(got.values())) == 1
 
 
+def test_the_prompt_most_of_a_gateways_end_users_run_is_its_product() -> None:
+    users = [principal("gw-1", f"u{i}") for i in range(6)]
+    rows = [(u, "sys", "reseller-assistant", 5) for u in users] + customers("gw-1", 4)
+    assert linked(keys(rows)) == {}
+
+
 def test_a_prompt_ordinary_accounts_run_links_no_end_user() -> None:
     users = [principal("gw-1", f"u{i}") for i in range(4)]
-    rows = [(u, "sys", "popular-prompt", 5) for u in users]
+    rows = [(u, "sys", "popular-prompt", 5) for u in users] + customers("gw-1", 10)
     rows.append(("acct-ordinary", "sys", "popular-prompt", 50))
     assert linked(keys(rows)) == {}
 
