@@ -10,8 +10,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
 
-from detector.api import heap
+from detector.api import heap, problems
 from detector.api.deps import AppState
 from detector.api.ingest_pool import IngestPool
 from detector.api.pipeline_process import PipelineProcess
@@ -113,7 +114,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONBytes:
-        return JSONBytes({"detail": exc.errors()}, status_code=422)
+        return problems.unprocessable(problems.validation_problems(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONBytes:
+        return problems.http_error(exc)
 
     app.include_router(health.router)
     app.include_router(ingest.router)

@@ -59,6 +59,7 @@ from detector.pipeline.cases import (
     timelines,
 )
 from detector.scoring.cluster_features import FEATURE_NAMES, cluster_features, with_card_owners
+from detector.scoring.contributions import typical
 from detector.scoring.scorer import ClusterScore, ClusterScorer
 
 META_SCHEMA: dict[str, pl.DataType] = {
@@ -617,7 +618,7 @@ class Engine:
                 self.scorer.learn_one(row)
                 continue
             due.append((info, row, result))
-        return self._updates(due, members, view, keys, active)
+        return self._updates(due, members, view, keys, active, typical(features, due))
 
     def _campaign(self, case_id: str) -> dict[str, Any]:
         """``campaign_id`` and ``campaign_cases`` of a case's update."""
@@ -654,6 +655,7 @@ class Engine:
         view: TickView,
         keys: pl.DataFrame,
         active: pl.DataFrame,
+        baseline: dict[str, float] | None = None,
     ) -> list[CaseUpdate]:
         """The updates of the cases whose clusters were scored at this tick. Their
         evidence (shared infrastructure, timelines) is gathered for all of them in one
@@ -662,9 +664,12 @@ class Engine:
         if not due:
             return []
         self._settle(superseded=frozenset(info.case_id for info, _, _ in due))
-        context = self._population_mix(active) | {
-            f"release_{model}": first for model, first in view.releases.items()
-        }
+        context = (
+            self._population_mix(active)
+            | {f"release_{model}": first for model, first in view.releases.items()}
+            | (baseline or {})
+            | {"active_days": float(self.config.active_days)}
+        )
         wanted = [row["cluster_id"] for _, row, _ in due]
         current: dict[str, list[str]] = dict(
             members.filter(pl.col("cluster_id").is_in(wanted))
@@ -728,7 +733,8 @@ class Engine:
                     record_count=int(sum(records.values())),
                     capability_mix=capability_mix(row),
                     reasons=result.reasons,
-                    features=features | context,
+                    features=features | context | {"cluster_accounts": row["account_count"]},
+                    contributions=[term.as_dict() for term in result.contributions],
                     shared=no_shared(),
                     timeline=[],
                     signatures=result.signatures,
