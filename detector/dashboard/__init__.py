@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from detector.api import problems
 from detector.api.responses import JSONBytes
 from detector.dashboard.auth import SignInRequired
-from detector.dashboard.routes import actions, case, queue, records, signin
+from detector.dashboard.routes import actions, case, network, queue, records, signin
 from detector.dashboard.web import SECURITY_HEADERS, STATIC_DIR, render
 from detector.errors import InvalidRequestError, NotFoundError
 
@@ -25,7 +25,7 @@ __all__ = ["mount"]
 
 def mount(app: FastAPI) -> None:
     app.mount("/dashboard/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")
-    for module in (signin, queue, case, actions, records):
+    for module in (signin, queue, case, actions, records, network):
         app.include_router(module.router, include_in_schema=False)
     app.include_router(actions.bulk, include_in_schema=False)
 

@@ -52,6 +52,9 @@ class CaseUpdate:
     campaign_cases: list[str] = field(default_factory=list)
     # The terms of the score's log-odds (``scoring.contributions``), as dicts.
     contributions: list[dict[str, Any]] = field(default_factory=list)
+    # The start of the last window each account still in the running state was
+    # active in (event time, epoch seconds): the dashboard's "last active".
+    account_last_seen: dict[str, float] = field(default_factory=dict)
     # Whether ``shared`` and ``timeline`` are filled in. The engine gathers them
     # only for the latest update of each case, once it settles (``Engine.settle``):
     # an update that a later one of the same case supersedes keeps them empty.

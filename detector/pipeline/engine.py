@@ -709,12 +709,14 @@ class Engine:
         )
         # Accounts that left the running state keep the count they last had.
         by_case = {info.case_id: info for info, _, _ in due}
-        for case_id, account, records in (
-            owners.join(view.accounts.select("account_id", "records"), on="account_id")
-            .select("case_id", "account_id", "records")
+        seen: dict[str, dict[str, float]] = {}
+        for case_id, account, records, last in (
+            owners.join(view.accounts.select("account_id", "records", "last_seen"), on="account_id")
+            .select("case_id", "account_id", "records", "last_seen")
             .iter_rows()
         ):
             by_case[case_id].records[account] = records
+            seen.setdefault(case_id, {})[account] = last
         updates = []
         for info, row, result in due:
             everyone = sorted(info.accounts)
@@ -735,6 +737,7 @@ class Engine:
                     reasons=result.reasons,
                     features=features | context | {"cluster_accounts": row["account_count"]},
                     contributions=[term.as_dict() for term in result.contributions],
+                    account_last_seen=seen.get(info.case_id, {}),
                     shared=no_shared(),
                     timeline=[],
                     signatures=result.signatures,

@@ -262,6 +262,24 @@ def _refresh_counts(conn: Connection, item: CaseUpdate) -> None:
         stmt,
         [{"cid": item.case_id, "aid": a, "n": n} for a, n in item.account_records.items()],
     )
+    if item.account_last_seen:
+        seen = (
+            update(CaseAccountRow)
+            .where(
+                and_(
+                    CaseAccountRow.case_id == bindparam("cid"),
+                    CaseAccountRow.account_id == bindparam("aid"),
+                )
+            )
+            .values(last_seen_at=bindparam("at"))
+        )
+        conn.execute(
+            seen,
+            [
+                {"cid": item.case_id, "aid": a, "at": _time(t)}
+                for a, t in item.account_last_seen.items()
+            ],
+        )
 
 
 def case_summaries(

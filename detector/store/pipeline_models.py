@@ -101,6 +101,9 @@ class CaseAccountRow(Base):
     account_id: Mapped[str] = mapped_column(String(1024), primary_key=True, index=True)
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     record_count: Mapped[int] = mapped_column(Int64Key, default=0)
+    # Event time of the last window the account was active in, as the pipeline last
+    # saw it (migration 0006_reviewer); None before then.
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class DecisionRow(Base):

@@ -1,5 +1,6 @@
 """The reviewer's dashboard: a case's score taken apart (``cases.contributions``),
-when it entered the queue by the wall clock (``cases.queued_at``) and who is working
+when it entered the queue by the wall clock (``cases.queued_at``), when each of its
+accounts was last active (``case_accounts.last_seen_at``) and who is working
 on which case (``case_assignments``).
 
 Revision ID: 0006_reviewer
@@ -24,6 +25,8 @@ def upgrade() -> None:
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("contributions", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("queued_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("case_accounts") as batch:
+        batch.add_column(sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "case_assignments",
         sa.Column("case_id", sa.String(length=64), nullable=False),
@@ -49,6 +52,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_case_assignments_reviewer_id"), table_name="case_assignments")
     op.drop_table("case_assignments")
+    with op.batch_alter_table("case_accounts") as batch:
+        batch.drop_column("last_seen_at")
     with op.batch_alter_table("cases") as batch:
         batch.drop_column("queued_at")
         batch.drop_column("contributions")
