@@ -84,7 +84,7 @@ def case_detail(
         programs=programs,
         signups=signups,
         signups_hourly=hourly,
-        signups_elsewhere=signup_baseline(conn, case_id=case_id, bins=signups, hourly=hourly),
+        signups_elsewhere=signup_baseline(conn, bins=signups, hourly=hourly),
         related=related_cases(conn, case=case),
         decisions=decisions,
         snooze=snooze,
@@ -190,10 +190,11 @@ def signup_profile(
 
 
 def signup_baseline(
-    conn: Connection, *, case_id: str, bins: list[tuple[datetime, int]], hourly: bool
+    conn: Connection, *, bins: list[tuple[datetime, int]], hourly: bool
 ) -> list[tuple[datetime, int]]:
     """Sign-ups of the accounts outside the case, in the bins of the case's own, over
-    the span they cover (one indexed range scan of ``accounts.created_at``)."""
+    the span they cover: every sign-up in the span (one range scan of the indexed
+    ``accounts.created_at``) less the case's own, which ``bins`` already counts."""
     if not bins:
         return []
     start = bins[0][0]
@@ -204,18 +205,16 @@ def signup_baseline(
         bucket: Any = func.date_trunc(unit, func.timezone("UTC", created))
     else:
         bucket = func.substr(created, 1, 13 if hourly else 10)
-    inside = select(CaseAccountRow.account_id).where(CaseAccountRow.case_id == case_id)
     rows = conn.execute(
-        select(bucket, func.count())
-        .where(created >= start, created < end, AccountRow.account_id.not_in(inside))
-        .group_by(bucket)
+        select(bucket, func.count()).where(created >= start, created < end).group_by(bucket)
     ).all()
     out: Counter[datetime] = Counter()
     for moment, count in rows:
         if isinstance(moment, str) and not hourly:
             moment = moment + " 00"
         out[_hour_start(moment)] += int(count)
-    return sorted(out.items())
+    out.subtract(dict(bins))
+    return sorted((moment, count) for moment, count in out.items() if count > 0)
 
 
 def _hour_start(value: datetime | str) -> datetime:

@@ -14,6 +14,7 @@ from detector.dashboard import banner, charts
 from detector.dashboard.auth import SignedIn
 from detector.dashboard.evidence import case_detail
 from detector.dashboard.explain import explain, scope_sentence
+from detector.dashboard.labels import capability_label
 from detector.dashboard.web import render
 from detector.errors import NotFoundError
 from detector.store.campaigns import campaign_cases
@@ -90,7 +91,8 @@ def case_page(
             actor=signed.reviewer.username,
             now=now,
         )
-        total = account_total(conn, case_id=case_id)
+        # Without a search, the page's count of matches is the case's whole size.
+        total = detail.account_matches if not q else account_total(conn, case_id=case_id)
     with write_transaction(state.engine) as conn:
         mark_viewed(conn, reviewer_id=signed.reviewer.id, case_id=case_id, now=now)
     case = detail.case
@@ -122,7 +124,10 @@ def case_page(
         done=done,
         done_summary=banner.summary(done) if done else "",
         undone=undone,
-        mix_chart=charts.capability_bars(case.capability_mix or {}, population_mix(features)),
+        mix_chart=charts.capability_bars(
+            {capability_label(k): v for k, v in (case.capability_mix or {}).items()},
+            {capability_label(k): v for k, v in population_mix(features).items()},
+        ),
         volume_chart=charts.daily_volume(
             case.timeline or [],
             model_releases(features, state.settings.model_releases),
