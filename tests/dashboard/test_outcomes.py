@@ -8,12 +8,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import orjson
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 
 from detector.store.db import write_transaction
+from detector.store.outcomes import undo
 from detector.store.pipeline_models import CaseRow, DecisionRow
+from detector.store.review_models import WebhookDeliveryRow
 from detector.store.reviews import audit_trail
+from detector.store.reviews import decide as store_decide
 from tests.dashboard.conftest import csrf_of, sign_in
 from tests.dashboard.seeding import add_test_reviewer, seed_case
 from tests.support.server import LiveServer
@@ -271,3 +275,41 @@ def test_a_case_written_before_the_terms_shows_its_reasons_unsigned(
     assert "working-day rhythm" in lowered and "−1.0" in lowered and "80%" in lowered
     assert "working-day rhythm" not in raised
     assert "Counts below are of the 2 of the case&#39;s 2 accounts active in the 14 days" in page
+
+
+def test_undo_withdraws_a_webhook_not_yet_sent_and_follows_one_that_was(
+    engine: Engine, seeded: Callable[..., None]
+) -> None:
+    seeded(seed_case, "w1", score=0.9, account_ids=["x1"])
+    seeded(seed_case, "w2", score=0.9, account_ids=["y1"])
+    now = datetime.now(UTC)
+    hook = "http://127.0.0.1:9/hook"
+    with write_transaction(engine) as conn:
+        pending = store_decide(
+            conn, case_id="w1", action="block", note="", actor="alice", now=now, webhook_url=hook
+        )
+        sent = store_decide(
+            conn, case_id="w2", action="block", note="", actor="alice", now=now, webhook_url=hook
+        )
+        conn.execute(
+            update(WebhookDeliveryRow)
+            .where(WebhookDeliveryRow.decision_id == sent.decision_id)
+            .values(state="delivered")
+        )
+    with write_transaction(engine) as conn:
+        assert undo(
+            conn, case_id="w1", decision_id=pending.decision_id, actor="alice", now=now
+        ) == ("open")
+        undo(conn, case_id="w2", decision_id=sent.decision_id, actor="alice", now=now)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                WebhookDeliveryRow.decision_id, WebhookDeliveryRow.state, WebhookDeliveryRow.payload
+            ).order_by(WebhookDeliveryRow.id)
+        ).all()
+    assert [(r[0], r[1]) for r in rows] == [
+        (sent.decision_id, "delivered"),
+        (sent.decision_id, "pending"),
+    ]
+    event = orjson.loads(rows[1][2])
+    assert event["event"] == "undo" and event["case_id"] == "w2" and event["action"] == "block"
