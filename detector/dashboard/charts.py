@@ -107,15 +107,13 @@ def daily_volume(
     )
     note = f"Records per day, {first.isoformat()} to {last.isoformat()} ({span} days)"
     if opened is not None and opened < first:
-        note += f"; the case opened {opened.isoformat()}, before the first day shown" + (
-            f": days older than {retention_days} are no longer kept" if retention_days else ""
-        )
+        note += f"; the case opened {opened.isoformat()}, before the first day shown"
+        if retention_days:
+            note += f" (the pipeline keeps {retention_days} days of daily volume)"
     elif retention_days and span >= retention_days:
         note += f"; the pipeline keeps the last {retention_days} days"
-    parts.append(
-        f'<text x="{left}" y="{top + plot_h + 30}" class="val muted">{escape(note)}</text>'
-    )
-    return _svg(top + plot_h + 36, "".join(parts), note)
+    chart = _svg(top + plot_h + 20, "".join(parts), note)
+    return chart + Markup('<p class="chart-note muted small">{}.</p>').format(note)
 
 
 def _releases(releases: Mapping[str, str] | None) -> list[tuple[str, date]]:
@@ -139,20 +137,19 @@ def _nice_top(peak: int) -> int:
     return 10 * magnitude
 
 
-def _y_ticks(peak: int, *, left: int, top: int, plot_h: int, ticks: int = 4) -> list[str]:
-    """The axis line and gridlines with their labels from 0 to ``_nice_top(peak)``."""
+def _y_ticks(peak: int, *, left: int, top: int, plot_h: int) -> list[str]:
+    """The axis line and gridlines with their labels from 0 to ``_nice_top(peak)``,
+    in whole steps: fifths of a top of 1 or 5 times ten, quarters of 2 times ten."""
     highest = _nice_top(peak)
+    ticks = highest if highest <= 5 else (4 if str(highest)[0] == "2" else 5)
     parts = [
         f'<line x1="{left}" y1="{top + plot_h}" x2="{WIDTH}" y2="{top + plot_h}" class="axis"/>'
     ]
     for i in range(ticks + 1):
-        value = highest * i / ticks
-        if highest < ticks and value != int(value):
-            continue
         y = top + plot_h - plot_h * i / ticks
         parts.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{WIDTH}" y2="{y:.1f}" class="grid"/>'
-            f'<text x="{left - 4}" y="{y + 4:.1f}" class="val end">{value:,.0f}</text>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" class="val end">{highest * i // ticks:,}</text>'
         )
     return parts
 

@@ -51,6 +51,9 @@ class QueueItem:
     outcome: str | None = None
     assignee: str | None = None
     queued_at: datetime | None = None
+    # Of ``account_count``, those in the cluster scored last (active in the pipeline's
+    # recent days): the accounts the reasons count.
+    active_accounts: int | None = None
 
 
 @dataclass(slots=True)
@@ -167,9 +170,15 @@ def _items(conn: Connection, *, reviewer_id: int, case_ids: list[str]) -> list[Q
                 outcome=decided.get(case_id),
                 assignee=owners.get(case_id),
                 queued_at=None if row.queued_at is None else aware(row.queued_at),
+                active_accounts=_active(row.features),
             )
         )
     return items
+
+
+def _active(features: dict[str, Any] | None) -> int | None:
+    value = (features or {}).get("cluster_accounts")
+    return None if value is None else int(value)
 
 
 def _changes(conn: Connection, *, reviewer_id: int, where: list[Any]) -> tuple[int, int]:

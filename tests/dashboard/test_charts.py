@@ -42,11 +42,11 @@ def test_daily_volume_has_ticks_marks_opening_and_decision_and_says_its_span() -
         retention_days=30,
     )
     # The axis runs to a round 1,000 through ticks, not just 0 and the peak.
-    assert all(f">{tick}</text>" in svg for tick in ("0", "250", "500", "750", "1,000"))
+    assert all(f">{tick}</text>" in svg for tick in ("0", "200", "400", "600", "800", "1,000"))
     assert svg.count('class="marker decided"') == 1 and "decided" in svg
     # The case opened before the first day kept: the chart says so, and why.
     assert "the case opened 2026-01-08, before the first day shown" in svg
-    assert "days older than 30 are no longer kept" in svg
+    assert "the pipeline keeps 30 days of daily volume" in svg
     inside = charts.daily_volume(timeline, {}, opened=date(2026, 2, 3))
     assert inside.count('class="marker opened"') == 1 and "before the first day" not in inside
 
