@@ -9,6 +9,7 @@ the pipeline keeps up to fifty accounts of each value inside and outside the cas
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -100,9 +101,11 @@ class Sharing:
 def cases_sharing(conn: Connection, *, kind: str, value: str, limit: int = 200) -> list[Sharing]:
     """Every case whose shared infrastructure lists ``value`` under ``kind``, the
     most accounts first. The JSON is matched as text first, then read exactly."""
+    # The JSON columns hold json.dumps text: quotes and non-ASCII are escaped there.
+    written = json.dumps(value)[1:-1]
     rows = conn.execute(
         select(CaseRow.case_id, CaseRow.status, CaseRow.shared)
-        .where(cast(CaseRow.shared, Text).contains(value, autoescape=True))
+        .where(cast(CaseRow.shared, Text).contains(written, autoescape=True))
         .order_by(CaseRow.case_id)
         .limit(limit)
     ).all()

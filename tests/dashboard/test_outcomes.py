@@ -313,3 +313,49 @@ def test_undo_withdraws_a_webhook_not_yet_sent_and_follows_one_that_was(
     ]
     event = orjson.loads(rows[1][2])
     assert event["event"] == "undo" and event["case_id"] == "w2" and event["action"] == "block"
+
+
+def test_a_shared_value_leads_to_every_case_and_account_using_it(
+    browser_client: httpx.Client, seeded: Callable[..., None], engine: Engine
+) -> None:
+    odd = 'curl/8 "ünïcode" <b>'
+    for case_id, accounts in (("s1", ["p1", "p2", "p3"]), ("s2", ["q1", "q2"])):
+        seeded(seed_case, case_id, score=0.9, account_ids=accounts)
+        with write_transaction(engine) as conn:
+            conn.execute(
+                update(CaseRow)
+                .where(CaseRow.case_id == case_id)
+                .values(
+                    shared={
+                        "client": [
+                            {
+                                "value": odd,
+                                "accounts": len(accounts),
+                                "records": 10,
+                                "platform_accounts": 9,
+                                "account_ids": accounts,
+                                "other_account_ids": ["loner"],
+                            }
+                        ]
+                    }
+                )
+            )
+    page = browser_client.get("/dashboard/shared/client", params={"value": odd})
+    assert page.status_code == 200
+    assert 'href="/dashboard/cases/s1"' in page.text and 'href="/dashboard/cases/s2"' in page.text
+    assert 'id="platform-count">9<' in page.text and "&lt;b&gt;" in page.text
+    for account in ("p1", "p3", "q2", "loner"):
+        assert f'href="/dashboard/accounts/{account}"' in page.text
+    assert (
+        browser_client.get("/dashboard/shared/nonsense", params={"value": "x"}).status_code == 404
+    )
+
+    network = browser_client.get("/dashboard/cases/s1/network")
+    assert network.status_code == 200 and '<svg class="network"' in network.text
+    assert "/dashboard/shared/client?value=" in network.text
+    account = browser_client.get("/dashboard/accounts/p2")
+    assert account.status_code == 200
+    assert 'href="/dashboard/cases/s1"' in account.text and 'id="account-blocked">not blocked' in (
+        account.text
+    )
+    assert browser_client.get("/dashboard/accounts/nobody-at-all").status_code == 404
