@@ -41,7 +41,7 @@ log = logging.getLogger("detector.pipeline")
 
 # Bumped when the pickled engine's layout changes: an old checkpoint is then rebuilt
 # from the event log instead of being unpickled into the wrong shape.
-STATE_VERSION = 13
+STATE_VERSION = 14
 
 # Chunks are read and parsed on this thread, ahead of the engine (``PipelineRunner``
 # reads one chunk at a time: its segments are decompressed into the runner's buffer).
