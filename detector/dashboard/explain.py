@@ -15,6 +15,27 @@ from typing import Any
 
 from detector.dashboard.labels import signature_label
 
+# What each feature a signature reads measures, for the "cluster" column.
+MEASURES = {
+    "cross_org_payment_share": "accounts paying with a card another organisation uses",
+    "ip_prefixes_per_account": "IP prefixes per account (lower: more shared)",
+    "top_system_share": "traffic under its most used system prompt",
+    "template_accounts_share": "accounts repeating a shared task template",
+    "share_cot_elicitation": "traffic asking for reasoning written out",
+    "lockstep": "correlation of accounts' per-minute volumes",
+    "capability_divergence": "distance of its capability mix from all traffic's",
+    "new_model_share": "traffic to a newly released model",
+    "signup_burst_share": "accounts signed up the same day",
+    "hour_flatness": "flatness of traffic over the hours of the day",
+    "cache_reuse": "input tokens read from the prompt cache",
+    "volume_spread": "spread of accounts' rates (lower: more even)",
+    "accounts_per_instrument": "accounts per payment instrument",
+    "single_org": "organisations",
+    "duplicate_share": "prompts that are exact repeats",
+    "log_records_per_account": "records per account",
+    "span_hours": "age of the cluster",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Term:
@@ -25,6 +46,8 @@ class Term:
     # The feature it reads, formatted, and the typical cluster's value of it.
     value: str | None
     typical: str | None
+    # What that feature measures, in words.
+    measure: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +100,7 @@ def explain(
                 if feature is not None and f"typ_{feature}" in features
                 else None
             ),
+            measure=None if feature is None else MEASURES.get(str(feature)),
         )
         (raised if weight > 0 else lowered).append(term)
     raised.sort(key=lambda t: -t.weight)
