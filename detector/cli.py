@@ -211,7 +211,7 @@ def _reviewer(args: argparse.Namespace) -> int:
             print("detector: the passwords differ", file=sys.stderr)
             return 1
     try:
-        check_strength(password)
+        check_strength(password, username=args.username)
     except ValueError as exc:
         print(f"detector: {exc}", file=sys.stderr)
         return 1

@@ -23,6 +23,11 @@ def _pct(value: float) -> str:
     return f"{round(100 * value)}%"
 
 
+def _rate(value: float) -> str:
+    # Two significant figures: one decimal place shows 0.04 an hour as "0.0".
+    return f"{value:.2g}" if value < 1 else f"{value:.1f}"
+
+
 Row = Mapping[str, float]
 Rule = Callable[[Row], Evidence | None]
 
@@ -206,8 +211,12 @@ def independent_users(x: Row) -> Evidence | None:
     # own human day. A campaign would have to fake all of these at once, account by
     # account, and is then left to be told by what it asks for. Volumes are not
     # required to be heavy-tailed: over a user base's first day they are not yet.
+    # Independence is a finding, not a default: where neither cards nor networks
+    # are known (a gateway's end users have none of their own) it says nothing.
     if (
         x["account_count"] >= 5
+        and x["instruments"] >= 1
+        and x["ip_prefixes"] >= 1
         and not shares_infrastructure(x)
         and x["accounts_per_instrument"] <= 1.2
         and x["hour_flatness"] < 0.85
@@ -282,7 +291,7 @@ def low_rate(x: Row) -> Evidence | None:
     if x["span_hours"] >= 6 and rate < 0.5 and x["cross_org_payment_share"] < 0.3:
         weight = -2.5 if rate < 0.3 else -1.5
         return Evidence(
-            "low_rate", weight, f"each account sends {rate:.1f} requests an hour on average"
+            "low_rate", weight, f"each account sends {_rate(rate)} requests an hour on average"
         )
     return None
 

@@ -224,6 +224,16 @@ EDGES: dict[str, Case] = {
         {"hour_flatness": 0.8, "volume_spread": 1.5, "ip_prefixes_per_account": 0.5},
         False,
     ),
+    "independent_users-nothing-known-of-cards": (
+        sig.independent_users,
+        {"hour_flatness": 0.8, "instruments": 0.0, "accounts_per_instrument": 0.0},
+        False,
+    ),
+    "independent_users-nothing-known-of-networks": (
+        sig.independent_users,
+        {"hour_flatness": 0.8, "ip_prefixes": 0.0},
+        False,
+    ),
     "one_organisation": (sig.one_organisation, {"single_org": 1.0, "instruments": 1.0}, True),
     "one_organisation-two-cards": (
         sig.one_organisation,
