@@ -15,8 +15,10 @@ from starlette.exceptions import HTTPException
 
 from detector.api.responses import JSONBytes
 
-# A query value longer than this is not named back to its sender.
+# A value longer than this is not named back to its sender.
 _ECHO_CHARS = 100
+# Errors of a value outside a field's allowed choices.
+_CHOICES = frozenset({"literal_error", "enum"})
 
 
 def unprocessable(problems: Sequence[tuple[str, str]]) -> JSONBytes:
@@ -33,8 +35,9 @@ def validation_problems(exc: RequestValidationError) -> list[tuple[str, str]]:
     """(field, message) of each of FastAPI's validation errors; the field is the path
     inside the query, the form or the body (``status``, ``records.3.ts_start``).
 
-    The sender's input is named only for a short query parameter (``status: 'al':
-    ...``): a body or a form may hold a password, a 300 MB note, raw bytes or an
+    The sender's input is named back only when short, and only for a query
+    parameter or a value outside a field's allowed choices (``action: 'ban': ...``):
+    a body's free text or a form may hold a password, a 300 MB note, raw bytes or an
     upload, none of which belongs in an answer."""
     problems = []
     for error in exc.errors():
@@ -47,7 +50,7 @@ def validation_problems(exc: RequestValidationError) -> list[tuple[str, str]]:
         elif isinstance(given, UploadFile):
             message = "must be a text field, not a file"
         elif (
-            location[:1] == ["query"]
+            (location[:1] == ["query"] or error.get("type") in _CHOICES)
             and isinstance(given, str | int | float)
             and not isinstance(given, bool)
             and len(str(given)) <= _ECHO_CHARS

@@ -31,10 +31,16 @@ class Error(BaseModel):
     detail: str = Field(description="what is wrong, naming the field and the rule")
 
 
+class Problem(BaseModel):
+    field: str = Field(description="where: a parameter, or a path inside the body")
+    message: str = Field(description="the rule it breaks")
+
+
 class ValidationErrors(BaseModel):
-    detail: list[dict[str, Any]] | str = Field(
-        description="FastAPI's list of invalid parameters, or one message"
-    )
+    """Every 422: one message a person reads, and each problem for a tool."""
+
+    detail: str = Field(description="every problem, 'field: rule; ...'")
+    errors: list[Problem]
 
 
 class RpcStatus(BaseModel):
@@ -116,9 +122,27 @@ class Decision(BaseModel):
     case_id: str
     action: str
     status: str = Field(description="the case's status after the decision")
+    outcome: str = Field(description="blocked, accepted, watched or escalated")
     note: str
     actor: str
     created_at: str
+
+
+class DecisionLine(BaseModel):
+    decision_id: Any
+    case_id: str
+    action: str
+    outcome: str
+    note: str
+    actor: str
+    created_at: str
+
+
+class DecisionList(BaseModel):
+    """A case's standing decisions, newest first."""
+
+    case_id: str
+    items: list[DecisionLine]
 
 
 class BlockedAccount(BaseModel):
