@@ -26,7 +26,7 @@ Threads, and who owns what:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +82,52 @@ def signup_keys(meta: pl.DataFrame) -> pl.DataFrame:
     """Every account's keys from sign-up metadata (``account_meta_keys``), with the
     match hashes linkage groups on."""
     return with_match_hashes(account_meta_keys(meta))
+
+
+def gateway_entities(records: pl.DataFrame, gateways: frozenset[str]) -> pl.DataFrame:
+    """``records`` with the end users of ``gateways`` (accounts declared gateways,
+    ``Engine.set_meta``) as entities of their own. The engine applies it as records
+    arrive; the distributed stage 1 (detector/scaleout) applies it the same way.
+
+    A gateway or reseller calls for thousands of customers from one account, and
+    a campaign may run through a few dozen of them: a sliver of the account's
+    traffic, and one account is never a cluster. Their records count under the end
+    user inside the account (``principal``), without the gateway's network (the
+    address it calls from is every end user's: it neither links them nor counts as
+    theirs) and without its organisation (its customers are not its staff). Only
+    for accounts whose sign-up declares them gateways: anyone can put a ``user``
+    on a call, and every other account's traffic stays its own.
+    """
+    if not gateways or "end_user" not in records.columns:
+        return records
+    behind = records["account_id"].is_in(list(gateways)) & records["end_user"].is_not_null()
+    if not behind.any():
+        return records
+    pairs = records.filter(behind).select("account_id", "end_user").unique()
+    names = pl.DataFrame(
+        {
+            "account_id": pairs["account_id"],
+            "end_user": pairs["end_user"],
+            "_entity": [principal(a, u) for a, u in pairs.iter_rows()],
+        }
+    )
+    return (
+        records.with_row_index("_row")
+        .join(names, on=["account_id", "end_user"], how="left")
+        .sort("_row")
+        .with_columns(
+            pl.coalesce("_entity", "account_id").alias("account_id"),
+            pl.when(pl.col("_entity").is_not_null())
+            .then(None)
+            .otherwise(pl.col("ip_prefix"))
+            .alias("ip_prefix"),
+            pl.when(pl.col("_entity").is_not_null())
+            .then(None)
+            .otherwise(pl.col("org_id"))
+            .alias("org_id"),
+        )
+        .drop("_row", "_entity")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +217,8 @@ class Engine:
     open_: dict[int, list[pl.DataFrame]] = field(default_factory=dict)
     # Records whose window had closed when they arrived, merged at the next tick.
     late_: list[pl.DataFrame] = field(default_factory=list)
+    # Late records aggregated elsewhere (``add_corrections``), merged at the next tick.
+    corrections_: list[WindowAggregate] = field(default_factory=list)
     pending_: list[WindowAggregate] = field(default_factory=list)
     minutes_: list[tuple[int, pl.DataFrame]] = field(default_factory=list)
     accounts_: pl.DataFrame = field(default_factory=empty_accounts)
@@ -210,6 +258,8 @@ class Engine:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        # Checkpoints written before ``add_corrections`` existed hold none.
+        state.setdefault("corrections_", [])
         self.__dict__.update(state)
         self.inflight_ = []
         self.ready_ = []
@@ -253,49 +303,7 @@ class Engine:
         )
 
     def _entities(self, records: pl.DataFrame) -> pl.DataFrame:
-        """``records`` with the end users of declared gateways as entities of their own.
-
-        A gateway or reseller calls for thousands of customers from one account, and
-        a campaign may run through a few dozen of them: a sliver of the account's
-        traffic, and one account is never a cluster. Their records count under the end
-        user inside the account (``principal``), without the gateway's network (the
-        address it calls from is every end user's: it neither links them nor counts as
-        theirs) and without its organisation (its customers are not its staff). Only
-        for accounts whose sign-up declares them gateways: anyone can put a ``user``
-        on a call, and every other account's traffic stays its own.
-        """
-        if not self.gateways_ or "end_user" not in records.columns:
-            return records
-        behind = (
-            records["account_id"].is_in(list(self.gateways_)) & records["end_user"].is_not_null()
-        )
-        if not behind.any():
-            return records
-        pairs = records.filter(behind).select("account_id", "end_user").unique()
-        names = pl.DataFrame(
-            {
-                "account_id": pairs["account_id"],
-                "end_user": pairs["end_user"],
-                "_entity": [principal(a, u) for a, u in pairs.iter_rows()],
-            }
-        )
-        return (
-            records.with_row_index("_row")
-            .join(names, on=["account_id", "end_user"], how="left")
-            .sort("_row")
-            .with_columns(
-                pl.coalesce("_entity", "account_id").alias("account_id"),
-                pl.when(pl.col("_entity").is_not_null())
-                .then(None)
-                .otherwise(pl.col("ip_prefix"))
-                .alias("ip_prefix"),
-                pl.when(pl.col("_entity").is_not_null())
-                .then(None)
-                .otherwise(pl.col("org_id"))
-                .alias("org_id"),
-            )
-            .drop("_row", "_entity")
-        )
+        return gateway_entities(records, self.gateways_)
 
     @property
     def watermark(self) -> float | None:
@@ -423,7 +431,7 @@ class Engine:
         if (
             flush
             and self.closed_until is not None
-            and (self.closed_until != self.last_tick_end_ or self.late_)
+            and (self.closed_until != self.last_tick_end_ or self.late_ or self.corrections_)
         ):
             self._tick(self.closed_until)
             yield self._finished()
@@ -458,14 +466,55 @@ class Engine:
             ]
             for model, first in firsts:
                 seen.setdefault(model, first)
-            settled = first_window + self.config.new_model_days * DAY
-            recent = start - self.config.new_model_days * DAY
-            new_models = frozenset(m for m, t in seen.items() if t >= settled and t >= recent)
+            new_models = self._new_models(seen, first_window=first_window, start=start)
             aggregate = _AGGREGATOR.submit(
                 aggregate_window, frame, start=start, new_models=new_models
             )
             taken.append(Closing(w, frame, firsts, aggregate))
         return taken
+
+    def _new_models(
+        self, seen: dict[str, float], *, first_window: float, start: float
+    ) -> frozenset[str]:
+        """The models that count as new in the window starting at ``start``: first
+        seen (``seen``) after the stream settled and within ``new_model_days``."""
+        settled = first_window + self.config.new_model_days * DAY
+        recent = start - self.config.new_model_days * DAY
+        return frozenset(m for m, t in seen.items() if t >= settled and t >= recent)
+
+    # -- windows aggregated elsewhere ------------------------------------------------------
+
+    def close_aggregated(
+        self,
+        start: float,
+        firsts: list[tuple[str, float]],
+        aggregate: Callable[[frozenset[str]], WindowAggregate],
+    ) -> list[CaseUpdate]:
+        """Close a window whose records were aggregated elsewhere (stage 1 of the
+        scaled-out deployment, detector/scaleout): ``firsts`` are the models it saw
+        with when each was first seen in it, and ``aggregate`` gives its aggregate
+        once told which models count as new. Windows are closed in order, as
+        ``closing`` closes them, and the ticks they complete run the same way;
+        returns the updates of the ticks analysed by then (``settle`` before
+        writing them)."""
+        width = self.config.window_seconds
+        if self.closed_until is not None and start < self.closed_until:
+            raise ValueError(f"window at {start} closed before: windows close in order")
+        seen = dict(self.model_first_seen_)
+        for model, first in firsts:
+            seen.setdefault(model, first)
+        first_window = start if self.first_window is None else self.first_window
+        done: Future[WindowAggregate] = Future()
+        done.set_result(aggregate(self._new_models(seen, first_window=first_window, start=start)))
+        empty = pl.DataFrame()
+        self._close(Closing(int(start // width), empty, firsts, done))
+        return self._finished()
+
+    def add_corrections(self, aggregates: list[WindowAggregate]) -> None:
+        """Aggregates of records that arrived after their window closed, made
+        elsewhere (``close_aggregated``): merged at the next tick, as the engine's
+        own late records are (``_corrections``)."""
+        self.corrections_.extend(sorted(aggregates, key=lambda a: a.start))
 
     def _close(self, window: Closing) -> None:
         w = window.index
@@ -495,14 +544,15 @@ class Engine:
         towards sums, day shapes and keys; not towards lockstep, which compares the
         minutes of the last windows only, nor towards a model pivot."""
         late, self.late_ = self.late_, []
+        made, self.corrections_ = self.corrections_, []
         if not late:
-            return []
+            return made
         width = self.config.window_seconds
         frame = pl.concat(late).with_columns((pl.col("ts") // width).cast(pl.Int64).alias("_w"))
         return [
             aggregate_window(part.drop("_w"), start=float(int(w) * width))
             for (w,), part in sorted(frame.partition_by("_w", as_dict=True).items())
-        ]
+        ] + made
 
     def _merge(self, end: float) -> None:
         config = self.config

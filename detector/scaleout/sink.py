@@ -1,0 +1,77 @@
+"""Stage 1's sink: each micro-batch's window aggregates into the store, exactly once.
+
+``foreachBatch`` runs this on the driver. Spark may run a batch again after a
+failure (same id, same input): the batch's row is written in the transaction that
+writes its aggregates, and a batch already recorded writes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from sqlalchemy import Engine
+
+from detector.scaleout.frames import AGGREGATE_SCHEMA, aggregate_group, concat_parts, to_ipc
+from detector.store.aggregates import Part, batch_committed, write_batch
+from detector.store.db import write_transaction
+
+
+def combine(table: pa.Table, batch_id: int) -> list[Part]:
+    """The buckets' parts of each window, part and correction, concatenated."""
+    grouped: dict[tuple[float, float | None, str], list[bytes]] = {}
+    for start, tick, part, rows, payload in zip(
+        *(table.column(name).to_pylist() for name in AGGREGATE_SCHEMA.names), strict=True
+    ):
+        if rows:
+            tick = None if tick is None or math.isnan(tick) else tick
+            grouped.setdefault((start, tick, part), []).append(payload)
+    parts = []
+    for (start, tick, part), payloads in sorted(
+        grouped.items(), key=lambda g: (g[0][0], g[0][1] or 0.0, g[0][2])
+    ):
+        frame = concat_parts(payloads)
+        parts.append(Part(batch_id, start, tick, part, frame.height, to_ipc(frame)))
+    return parts
+
+
+@dataclass
+class Sink:
+    """The ``foreachBatch`` function: aggregates ``applyInArrow`` over buckets of
+    accounts (``frames.aggregate_group``), then one transaction per batch id."""
+
+    db: Engine
+    buckets: int
+    committed: list[int] = field(default_factory=list)
+
+    def __call__(self, held: DataFrame, batch_id: int) -> None:
+        with self.db.connect() as conn:
+            if batch_committed(conn, batch_id=batch_id):
+                return
+        # Two actions read the batch: held once, not worked out twice.
+        held = held.persist()
+        try:
+            aggregated, mark = self._aggregate(held)
+        finally:
+            held.unpersist()
+        parts = combine(aggregated, batch_id)
+        with write_transaction(self.db) as conn:
+            if batch_committed(conn, batch_id=batch_id):
+                return
+            write_batch(conn, batch_id=batch_id, watermark=mark, parts=parts)
+        self.committed.append(batch_id)
+
+    def _aggregate(self, held: DataFrame) -> tuple[pa.Table, float | None]:
+        bucket = F.pmod(F.xxhash64("account_id"), F.lit(self.buckets)).alias("_bucket")
+        aggregated = (
+            held.select(bucket, "window_start", "tick_end", "payload")
+            .groupBy("_bucket")
+            .applyInArrow(aggregate_group, AGGREGATE_SCHEMA)
+            .toArrow()
+        )
+        watermark = held.agg(F.max("watermark")).first()
+        mark = None if watermark is None or watermark[0] is None else float(watermark[0])
+        return aggregated, mark

@@ -1,0 +1,211 @@
+"""Stage 2: the one process that sees every active account at once.
+
+It reads the window aggregates stage 1 committed, in window order, and hands each to
+the embedded engine (``Engine.close_aggregated``; late corrections through
+``Engine.add_corrections`` before the tick they merge at), which merges, links,
+scores and opens cases with the code the embedded pipeline runs. What depends on the
+global order of windows is worked out there: the models first seen in each window
+(from stage 1's records per model) and so which count as new, the running state,
+clusters and their organisation. Case updates are written as the embedded runner
+writes them, with the engine's checkpoint and the last batch taken in, in one
+transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from dataclasses import dataclass, field
+
+import polars as pl
+from sqlalchemy import Engine as SqlEngine
+from sqlalchemy import select
+
+from detector.config import get_settings
+from detector.pipeline.cases import CaseUpdate
+from detector.pipeline.engine import META_SCHEMA, Engine, EngineConfig
+from detector.pipeline.runner import STATE_VERSION, StaleState, decode_state, encode_state
+from detector.scaleout.frames import PARTS, firsts, from_ipc, window_aggregate
+from detector.scoring.scorer import ClusterScorer
+from detector.store import aggregates
+from detector.store import case_identity as identity
+from detector.store import cases as store
+from detector.store.campaigns import link_campaigns
+from detector.store.clearing import clear_quiet_cases
+from detector.store.db import make_engine, write_transaction
+from detector.store.models import AccountRow
+
+log = logging.getLogger("detector.scaleout")
+
+Frames = dict[str, list[pl.DataFrame]]
+
+
+def read_meta(db: SqlEngine) -> pl.DataFrame:
+    """Every account's sign-up metadata, in ``META_SCHEMA``."""
+    with db.connect() as conn:
+        rows = conn.execute(
+            select(
+                AccountRow.account_id,
+                AccountRow.created_at,
+                AccountRow.org_id,
+                AccountRow.payment_fingerprint,
+                AccountRow.email_domain,
+                AccountRow.signup_ip,
+                AccountRow.program,
+            )
+        ).all()
+    return pl.DataFrame(
+        [(r[0], r[1].timestamp(), *r[2:]) for r in rows], schema=META_SCHEMA, orient="row"
+    )
+
+
+def _joined(parts: Frames) -> dict[str, pl.DataFrame]:
+    return {name: pl.concat(parts.get(name, [])) for name in PARTS}
+
+
+@dataclass
+class Feeder:
+    """Hands stage 1's parts to an engine in the order the engine closes windows.
+
+    A window's parts are complete once read (stage 1 writes a window when the
+    watermark has passed it, for every account at once); a correction is added just
+    before the window whose end is its tick, so it merges at that tick. Stage 1 writes
+    a correction in the batch that writes that window, so none is left over after a
+    batch; one that were (a tick with no window before it) merges at the next tick."""
+
+    engine: Engine
+
+    def feed(self, parts: list[aggregates.Part]) -> list[CaseUpdate]:
+        windows: dict[float, Frames] = {}
+        corrections: dict[tuple[float, float], Frames] = {}
+        for part in parts:
+            frame = from_ipc(part.payload)
+            if part.tick_end is None:
+                windows.setdefault(part.window_start, {}).setdefault(part.part, []).append(frame)
+            else:
+                key = (part.tick_end, part.window_start)
+                corrections.setdefault(key, {}).setdefault(part.part, []).append(frame)
+        width = self.engine.config.window_seconds
+        updates: list[CaseUpdate] = []
+        for start in sorted(windows):
+            self._correct(corrections, until=start + width)
+            joined = _joined(windows[start])
+            updates += self.engine.close_aggregated(
+                start,
+                firsts(joined["models"]),
+                lambda new, s=start, j=joined: window_aggregate(s, j, new),  # type: ignore[misc]
+            )
+        self._correct(corrections, until=float("inf"))
+        return updates
+
+    def _correct(self, corrections: dict[tuple[float, float], Frames], *, until: float) -> None:
+        due = sorted(key for key in corrections if key[0] <= until)
+        made = [window_aggregate(key[1], _joined(corrections.pop(key)), frozenset()) for key in due]
+        if made:
+            self.engine.add_corrections(made)
+
+
+@dataclass
+class Stage2:
+    """Reads committed aggregates, feeds the engine, writes cases: ``step`` at a time."""
+
+    db: SqlEngine
+    config: EngineConfig = field(default_factory=EngineConfig)
+    clear_after_days: float = 7.0
+    engine_: Engine | None = None
+    feeder_: Feeder | None = None
+    after_batch_: int = -1
+    decisions_seen_: int = 0
+
+    def _restore(self) -> Feeder:
+        if self.feeder_ is not None:
+            return self.feeder_
+        with self.db.connect() as conn:
+            saved = aggregates.load_stage2(conn)
+        engine = None
+        if saved is not None and saved.version == STATE_VERSION:
+            try:
+                engine = decode_state(saved.state)
+                self.after_batch_ = saved.after_batch
+                self.decisions_seen_ = saved.decisions_seen
+            except StaleState:
+                log.warning("stage 2 state unreadable: reading every aggregate again")
+        if engine is None:
+            engine = Engine(
+                config=self.config, scorer=ClusterScorer(threshold=self.config.threshold)
+            )
+            self.after_batch_, self.decisions_seen_ = -1, 0
+        with self.db.connect() as conn:
+            engine.adopt_cases([], next_number=identity.next_case_number(conn))
+        self.engine_ = engine
+        self.feeder_ = Feeder(engine)
+        return self.feeder_
+
+    def step(self) -> int:
+        """Take in every batch stage 1 committed since the last step; returns the
+        case updates written."""
+        feeder = self._restore()
+        engine = feeder.engine
+        engine.set_meta(read_meta(self.db))
+        with self.db.connect() as conn:
+            found = store.decisions_after(conn, after_id=self.decisions_seen_)
+            parts = aggregates.parts_after(conn, after_batch=self.after_batch_)
+        for decision_id, action, features in found:
+            engine.scorer.learn_decision(features, action)
+            self.decisions_seen_ = decision_id
+        if not parts and not found:
+            return 0
+        try:
+            updates = feeder.feed(parts)
+            updates += engine.settle()
+            after = max([p.batch_id for p in parts], default=self.after_batch_)
+            blob = encode_state(engine)
+            with write_transaction(self.db) as conn:
+                written = store.write_case_updates(conn, updates=updates)
+                link_campaigns(conn, updates=updates, threshold=self.config.threshold)
+                clear_quiet_cases(
+                    conn,
+                    updates=updates,
+                    threshold=self.config.threshold,
+                    event_time=engine.closed_until,
+                    clear_after_days=self.clear_after_days,
+                )
+                aggregates.save_stage2(
+                    conn,
+                    version=STATE_VERSION,
+                    after_batch=after,
+                    decisions_seen=self.decisions_seen_,
+                    state=blob,
+                )
+        except BaseException:
+            # What the engine took in is not checkpointed: restored at the next step.
+            self.feeder_ = self.engine_ = None
+            raise
+        self.after_batch_ = after
+        return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(prog="python -m detector.scaleout.stage2", description=__doc__)
+    parser.add_argument("--once", action="store_true", help="one step, then exit")
+    args = parser.parse_args(argv)
+    config = EngineConfig(
+        window_seconds=settings.pipeline_window_seconds,
+        lateness_seconds=settings.pipeline_lateness_seconds,
+        tick_windows=settings.pipeline_tick_windows,
+        threshold=settings.pipeline_threshold,
+    )
+    db = make_engine(settings.resolved_database_url)
+    worker = Stage2(db, config, clear_after_days=settings.case_clear_after_days)
+    while True:
+        written = worker.step()
+        log.info("stage 2: %d case updates written", written)
+        if args.once:
+            return 0
+        time.sleep(settings.pipeline_poll_seconds)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
