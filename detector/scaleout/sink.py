@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
 from sqlalchemy import Engine
 
 from detector.scaleout.frames import AGGREGATE_SCHEMA, aggregate_group, concat_parts, to_ipc
@@ -69,7 +70,7 @@ class Sink:
         aggregated = (
             held.select(bucket, "window_start", "tick_end", "payload")
             .groupBy("_bucket")
-            .applyInArrow(aggregate_group, AGGREGATE_SCHEMA)
+            .applyInArrow(aggregate_group, from_arrow_schema(AGGREGATE_SCHEMA))
             .toArrow()
         )
         watermark = held.agg(F.max("watermark")).first()

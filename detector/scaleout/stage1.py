@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
@@ -78,7 +82,7 @@ def records(spark: SparkSession, job: Job, declared: frozenset[str]) -> DataFram
     lateness = f"{job.config.lateness_seconds} seconds"
     return (
         reader.load(str(job.source))
-        .mapInArrow(lambda batches: (narrow_batch(b, declared) for b in batches), narrow)
+        .mapInArrow(partial(_narrow_all, declared=declared), narrow)
         .withColumn("_event_time", F.timestamp_seconds("ts"))
         .withWatermark("_event_time", lateness)
         # A new column, not ``ts`` itself: it carries no watermark with it.
@@ -89,6 +93,13 @@ def records(spark: SparkSession, job: Job, declared: frozenset[str]) -> DataFram
             ]
         )
     )
+
+
+def _narrow_all(
+    batches: Iterator[pa.RecordBatch], *, declared: frozenset[str]
+) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        yield from narrow_batch(pa.Table.from_batches([batch]), declared).to_batches()
 
 
 def start(spark: SparkSession, job: Job, *, available_now: bool = False) -> StreamingQuery:
@@ -114,7 +125,27 @@ def start(spark: SparkSession, job: Job, *, available_now: bool = False) -> Stre
     return writer.start()
 
 
-def main(argv: list[str] | None = None) -> int:
+def run(spark: SparkSession, job: Job, *, available_now: bool, attempts: int = 3) -> None:
+    """Run stage 1, started again from its checkpoint when a micro-batch fails.
+
+    A batch run again reads the same files under the same watermark (both are in the
+    checkpoint) and the sink writes a batch once, so a restart changes no result. On
+    a loaded host Spark's Python workers can miss the 10 s Spark gives them to start;
+    that, and any other failure, costs one attempt."""
+    for attempt in range(1, attempts + 1):
+        query = start(spark, job, available_now=available_now)
+        try:
+            query.awaitTermination()
+            return
+        except StreamingQueryException:
+            if attempt == attempts:
+                raise
+            log.warning(
+                "stage 1 failed (attempt %d of %d): restarting", attempt, attempts, exc_info=True
+            )
+
+
+def parser() -> argparse.ArgumentParser:
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="detector spark-job", description=__doc__)
     parser.add_argument("--source", type=Path, default=settings.segment_export_dir)
@@ -122,10 +153,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--partitions", type=int, default=8)
     parser.add_argument("--files-per-trigger", type=int, default=None)
-    parser.add_argument("--available-now", action="store_true")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--available-now", action="store_true", help="read what is there, then exit"
+    )
+    parser.add_argument("--attempts", type=int, default=5, help="restarts from the checkpoint")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = get_settings()
+    arguments = parser()
+    args = arguments.parse_args(argv)
     if args.source is None:
-        parser.error("--source: unset, and DETECTOR_SEGMENT_EXPORT_DIR is not set either")
+        arguments.error("--source: unset, and DETECTOR_SEGMENT_EXPORT_DIR is not set either")
     config = EngineConfig(
         window_seconds=settings.pipeline_window_seconds,
         lateness_seconds=settings.pipeline_lateness_seconds,
@@ -140,8 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         files_per_trigger=args.files_per_trigger,
     )
     spark = session(args.master, partitions=args.partitions)
-    query = start(spark, job, available_now=args.available_now)
-    query.awaitTermination()
+    run(spark, job, available_now=args.available_now, attempts=args.attempts)
     return 0
 
 

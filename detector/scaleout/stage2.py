@@ -142,9 +142,9 @@ class Stage2:
         self.feeder_ = Feeder(engine)
         return self.feeder_
 
-    def step(self) -> int:
+    def step(self) -> list[CaseUpdate]:
         """Take in every batch stage 1 committed since the last step; returns the
-        case updates written."""
+        case updates it wrote."""
         feeder = self._restore()
         engine = feeder.engine
         engine.set_meta(read_meta(self.db))
@@ -155,14 +155,14 @@ class Stage2:
             engine.scorer.learn_decision(features, action)
             self.decisions_seen_ = decision_id
         if not parts and not found:
-            return 0
+            return []
         try:
             updates = feeder.feed(parts)
             updates += engine.settle()
             after = max([p.batch_id for p in parts], default=self.after_batch_)
             blob = encode_state(engine)
             with write_transaction(self.db) as conn:
-                written = store.write_case_updates(conn, updates=updates)
+                store.write_case_updates(conn, updates=updates)
                 link_campaigns(conn, updates=updates, threshold=self.config.threshold)
                 clear_quiet_cases(
                     conn,
@@ -183,14 +183,18 @@ class Stage2:
             self.feeder_ = self.engine_ = None
             raise
         self.after_batch_ = after
-        return written
+        return updates
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="detector stage2", description=__doc__)
+    parser.add_argument("--once", action="store_true", help="one step, then exit")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
-    parser = argparse.ArgumentParser(prog="python -m detector.scaleout.stage2", description=__doc__)
-    parser.add_argument("--once", action="store_true", help="one step, then exit")
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     config = EngineConfig(
         window_seconds=settings.pipeline_window_seconds,
         lateness_seconds=settings.pipeline_lateness_seconds,
@@ -200,8 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     db = make_engine(settings.resolved_database_url)
     worker = Stage2(db, config, clear_after_days=settings.case_clear_after_days)
     while True:
-        written = worker.step()
-        log.info("stage 2: %d case updates written", written)
+        updates = worker.step()
+        log.info("stage 2: %d case updates written", len(updates))
         if args.once:
             return 0
         time.sleep(settings.pipeline_poll_seconds)
