@@ -34,7 +34,7 @@ from tests.pipeline.conftest import ndjson
 from tests.pipeline.traffic import make_traffic
 
 # Files a micro-batch reads: each costs seconds of Spark's own work, whatever it holds.
-PER_TRIGGER = 3
+PER_TRIGGER = 2
 
 
 class Recording(PipelineEngine):
@@ -63,10 +63,10 @@ def arrival(batches: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
     records are late corrections), and one whose halves come in reverse order
     (out of order, within the lateness)."""
     order = list(batches)
-    held = order.pop(2)
-    order.insert(6, held)
-    half = len(order[8]) // 2
-    order[8:9] = [order[8][half:], order[8][:half]]
+    held = order.pop(1)
+    order.insert(4, held)
+    half = len(order[5]) // 2
+    order[5:6] = [order[5][half:], order[5][:half]]
     return order
 
 
@@ -98,15 +98,17 @@ def last_updates(updates: list[CaseUpdate]) -> pl.DataFrame:
 
 @pytest.mark.db
 @pytest.mark.slow
-@pytest.mark.timeout(400)
+# Spark's own start and its work per micro-batch dominate: about two minutes on two
+# idle cores, several times that on a loaded machine.
+@pytest.mark.timeout(900)
 def test_spark_stages_match_the_embedded_engine(
     engine: Engine, make_settings: Callable[..., Settings], migrated_url: str, tmp_path: Path
 ) -> None:
     exported = tmp_path / "segments"
-    data = make_traffic(seed=1, hours=48, honest=40, campaign=12)
+    data = make_traffic(seed=1, hours=30, honest=20, campaign=6)
     ingestor = Ingestor(engine, make_settings(segment_export_dir=exported))
     ingestor.accounts(ndjson(data.accounts), "ndjson")
-    size = 3_000
+    size = 1_500
     batches = [data.records[i : i + size] for i in range(0, len(data.records), size)]
     for batch in arrival(batches):
         assert ingestor.records(ndjson(batch), "ndjson").accepted == len(batch)
