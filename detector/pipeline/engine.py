@@ -217,8 +217,6 @@ class Engine:
     open_: dict[int, list[pl.DataFrame]] = field(default_factory=dict)
     # Records whose window had closed when they arrived, merged at the next tick.
     late_: list[pl.DataFrame] = field(default_factory=list)
-    # Late records aggregated elsewhere (``add_corrections``), merged at the next tick.
-    corrections_: list[WindowAggregate] = field(default_factory=list)
     pending_: list[WindowAggregate] = field(default_factory=list)
     minutes_: list[tuple[int, pl.DataFrame]] = field(default_factory=list)
     accounts_: pl.DataFrame = field(default_factory=empty_accounts)
@@ -258,8 +256,6 @@ class Engine:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        # Checkpoints written before ``add_corrections`` existed hold none.
-        state.setdefault("corrections_", [])
         self.__dict__.update(state)
         self.inflight_ = []
         self.ready_ = []
@@ -431,7 +427,7 @@ class Engine:
         if (
             flush
             and self.closed_until is not None
-            and (self.closed_until != self.last_tick_end_ or self.late_ or self.corrections_)
+            and (self.closed_until != self.last_tick_end_ or self.late_)
         ):
             self._tick(self.closed_until)
             yield self._finished()
@@ -510,11 +506,16 @@ class Engine:
         self._close(Closing(int(start // width), empty, firsts, done))
         return self._finished()
 
-    def add_corrections(self, aggregates: list[WindowAggregate]) -> None:
-        """Aggregates of records that arrived after their window closed, made
-        elsewhere (``close_aggregated``): merged at the next tick, as the engine's
-        own late records are (``_corrections``)."""
-        self.corrections_.extend(sorted(aggregates, key=lambda a: a.start))
+    def close_held(self) -> list[CaseUpdate]:
+        """Close every window holding records, in order, whatever the watermark.
+
+        For records handed to ``add`` by a caller that closes windows itself
+        (``close_aggregated``): stage 2 adds the records stage 1 found behind the
+        watermark, and those whose window never closed here open it again, to be
+        closed before any later window, as ``advance`` would have closed them."""
+        for window in self._aggregate(sorted(self.open_)):
+            self._close(window)
+        return self._finished()
 
     def _close(self, window: Closing) -> None:
         w = window.index
@@ -544,15 +545,14 @@ class Engine:
         towards sums, day shapes and keys; not towards lockstep, which compares the
         minutes of the last windows only, nor towards a model pivot."""
         late, self.late_ = self.late_, []
-        made, self.corrections_ = self.corrections_, []
         if not late:
-            return made
+            return []
         width = self.config.window_seconds
         frame = pl.concat(late).with_columns((pl.col("ts") // width).cast(pl.Int64).alias("_w"))
         return [
             aggregate_window(part.drop("_w"), start=float(int(w) * width))
             for (w,), part in sorted(frame.partition_by("_w", as_dict=True).items())
-        ] + made
+        ]
 
     def _merge(self, end: float) -> None:
         config = self.config

@@ -32,11 +32,10 @@ MODELS_SCHEMA: dict[str, pl.DataType] = {
 # The key state recomputes these hashes (``with_key_hashes``): they are not stored.
 _KEY_HASHES = ("_acct", "_tie", "_group", "_key")
 
-# One row per window (or late correction), part and bucket of accounts.
+# One row per window, part and bucket of accounts.
 AGGREGATE_SCHEMA = pa.schema(
     [
         ("window_start", pa.float64()),
-        ("tick_end", pa.float64()),
         ("part", pa.string()),
         ("rows", pa.int64()),
         ("payload", pa.binary()),
@@ -111,11 +110,10 @@ def aggregate_group(table: pa.Table) -> pa.Table:
     held = pl.from_arrow(table)
     assert isinstance(held, pl.DataFrame)
     columns: dict[str, list[object]] = {name: [] for name in AGGREGATE_SCHEMA.names}
-    for (start, tick), group in held.group_by("window_start", "tick_end", maintain_order=True):
+    for (start,), group in held.group_by("window_start", maintain_order=True):
         frame = pl.concat([from_ipc(payload) for payload in group["payload"]])
         for name, result in window_parts(frame, start=float(start)).items():
             columns["window_start"].append(float(start))
-            columns["tick_end"].append(None if tick is None else float(tick))
             columns["part"].append(name)
             columns["rows"].append(result.height)
             columns["payload"].append(to_ipc(result))

@@ -7,7 +7,6 @@ writes its aggregates, and a batch already recorded writes nothing.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -22,27 +21,25 @@ from detector.store.db import write_transaction
 
 
 def combine(table: pa.Table, batch_id: int) -> list[Part]:
-    """The buckets' parts of each window, part and correction, concatenated."""
-    grouped: dict[tuple[float, float | None, str], list[bytes]] = {}
-    for start, tick, part, rows, payload in zip(
+    """The buckets' parts of each window and part, concatenated."""
+    grouped: dict[tuple[float, str], list[bytes]] = {}
+    for start, part, rows, payload in zip(
         *(table.column(name).to_pylist() for name in AGGREGATE_SCHEMA.names), strict=True
     ):
         if rows:
-            tick = None if tick is None or math.isnan(tick) else tick
-            grouped.setdefault((start, tick, part), []).append(payload)
+            grouped.setdefault((start, part), []).append(payload)
     parts = []
-    for (start, tick, part), payloads in sorted(
-        grouped.items(), key=lambda g: (g[0][0], g[0][1] or 0.0, g[0][2])
-    ):
+    for (start, part), payloads in sorted(grouped.items()):
         frame = concat_parts(payloads)
-        parts.append(Part(batch_id, start, tick, part, frame.height, to_ipc(frame)))
+        parts.append(Part(batch_id, start, part, frame.height, to_ipc(frame)))
     return parts
 
 
 @dataclass
 class Sink:
-    """The ``foreachBatch`` function: aggregates ``applyInArrow`` over buckets of
-    accounts (``frames.aggregate_group``), then one transaction per batch id."""
+    """The ``foreachBatch`` function: closed windows aggregated by ``applyInArrow``
+    over buckets of accounts (``frames.aggregate_group``), records behind the
+    watermark as they are, then one transaction per batch id."""
 
     db: Engine
     buckets: int
@@ -52,23 +49,27 @@ class Sink:
         with self.db.connect() as conn:
             if batch_committed(conn, batch_id=batch_id):
                 return
-        # Two actions read the batch: held once, not worked out twice.
+        # Three actions read the batch: held once, not worked out thrice.
         held = held.persist()
         try:
-            aggregated, mark = self._aggregate(held)
+            aggregated, mark = self._aggregate(held.filter(~F.col("behind")), held)
+            behind = held.filter(F.col("behind")).select("payload").toArrow()
         finally:
             held.unpersist()
         parts = combine(aggregated, batch_id)
+        if behind.num_rows:
+            frame = concat_parts(behind.column("payload").to_pylist())
+            parts.append(Part(batch_id, None, "behind", frame.height, to_ipc(frame)))
         with write_transaction(self.db) as conn:
             if batch_committed(conn, batch_id=batch_id):
                 return
             write_batch(conn, batch_id=batch_id, watermark=mark, parts=parts)
         self.committed.append(batch_id)
 
-    def _aggregate(self, held: DataFrame) -> tuple[pa.Table, float | None]:
+    def _aggregate(self, closed: DataFrame, held: DataFrame) -> tuple[pa.Table, float | None]:
         bucket = F.pmod(F.xxhash64("account_id"), F.lit(self.buckets)).alias("_bucket")
         aggregated = (
-            held.select(bucket, "window_start", "tick_end", "payload")
+            closed.select(bucket, "window_start", "payload")
             .groupBy("_bucket")
             .applyInArrow(aggregate_group, from_arrow_schema(AGGREGATE_SCHEMA))
             .toArrow()

@@ -1,8 +1,8 @@
 """Stage 2: the one process that sees every active account at once.
 
-It reads the window aggregates stage 1 committed, in window order, and hands each to
-the embedded engine (``Engine.close_aggregated``; late corrections through
-``Engine.add_corrections`` before the tick they merge at), which merges, links,
+It reads the window aggregates stage 1 committed, batch by batch, and hands them to
+the embedded engine (``Engine.close_aggregated``; the few records stage 1 found
+behind the watermark through ``Engine.add``, see ``Feeder``), which merges, links,
 scores and opens cases with the code the embedded pipeline runs. What depends on the
 global order of windows is worked out there: the models first seen in each window
 (from stage 1's records per model) and so which count as new, the running state,
@@ -66,44 +66,48 @@ def _joined(parts: Frames) -> dict[str, pl.DataFrame]:
 
 @dataclass
 class Feeder:
-    """Hands stage 1's parts to an engine in the order the engine closes windows.
+    """Hands stage 1's batches to an engine as the engine would have seen them.
 
-    A window's parts are complete once read (stage 1 writes a window when the
-    watermark has passed it, for every account at once); a correction is added just
-    before the window whose end is its tick, so it merges at that tick. Stage 1 writes
-    a correction in the batch that writes that window, so none is left over after a
-    batch; one that were (a tick with no window before it) merges at the next tick."""
+    Stage 1's batch ``k`` closes the windows the engine closed when it advanced after
+    the records of batch ``k - 1``, then finds batch ``k``'s records behind the
+    watermark. So each batch's windows are closed first, in order, then its records
+    behind the watermark are added (``Engine.add``: those of a window closed here are
+    late corrections, merged at the next tick; those of a window that never held
+    records open it again), and the windows they opened are closed at once, which
+    is before any window of the next batch, as the engine's next advance would."""
 
     engine: Engine
 
     def feed(self, parts: list[aggregates.Part]) -> list[CaseUpdate]:
+        batches: dict[int, list[aggregates.Part]] = {}
+        for part in parts:
+            batches.setdefault(part.batch_id, []).append(part)
+        updates: list[CaseUpdate] = []
+        for batch_id in sorted(batches):
+            updates += self._batch(batches[batch_id])
+        return updates
+
+    def _batch(self, parts: list[aggregates.Part]) -> list[CaseUpdate]:
         windows: dict[float, Frames] = {}
-        corrections: dict[tuple[float, float], Frames] = {}
+        behind: list[pl.DataFrame] = []
         for part in parts:
             frame = from_ipc(part.payload)
-            if part.tick_end is None:
-                windows.setdefault(part.window_start, {}).setdefault(part.part, []).append(frame)
+            if part.window_start is None:
+                behind.append(frame)
             else:
-                key = (part.tick_end, part.window_start)
-                corrections.setdefault(key, {}).setdefault(part.part, []).append(frame)
-        width = self.engine.config.window_seconds
+                windows.setdefault(part.window_start, {}).setdefault(part.part, []).append(frame)
         updates: list[CaseUpdate] = []
         for start in sorted(windows):
-            self._correct(corrections, until=start + width)
             joined = _joined(windows[start])
             updates += self.engine.close_aggregated(
                 start,
                 firsts(joined["models"]),
                 lambda new, s=start, j=joined: window_aggregate(s, j, new),  # type: ignore[misc]
             )
-        self._correct(corrections, until=float("inf"))
+        if behind:
+            self.engine.add(pl.concat(behind))
+            updates += self.engine.close_held()
         return updates
-
-    def _correct(self, corrections: dict[tuple[float, float], Frames], *, until: float) -> None:
-        due = sorted(key for key in corrections if key[0] <= until)
-        made = [window_aggregate(key[1], _joined(corrections.pop(key)), frozenset()) for key in due]
-        if made:
-            self.engine.add_corrections(made)
 
 
 @dataclass

@@ -44,16 +44,16 @@ class Stage2State(Base):
 
 
 class WindowAggregateRow(Base):
-    """One part (``accounts``, ``keys``, ``minutes``, ``models``) of a window's
-    aggregate over the accounts one batch closed it for; ``tick_end`` is set for a
-    late correction, the tick it merges at."""
+    """One part (``accounts``, ``keys``, ``minutes``, ``models``) of the aggregate of
+    a window one batch closed; or, as part ``behind`` with no window, the records
+    that batch found behind the watermark (narrow, as they are), for stage 2's engine
+    to take in."""
 
     __tablename__ = "window_aggregates"
 
     id: Mapped[int] = mapped_column(Int64Key, primary_key=True, autoincrement=True)
     batch_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    window_start: Mapped[float] = mapped_column(Float(precision=53))
-    tick_end: Mapped[float | None] = mapped_column(Float(precision=53))
+    window_start: Mapped[float | None] = mapped_column(Float(precision=53))
     part: Mapped[str] = mapped_column(String(16))
     rows: Mapped[int] = mapped_column(Integer)
     payload: Mapped[bytes] = mapped_column(LargeBinary)

@@ -20,8 +20,7 @@ class Part:
     """One stored part of a window's aggregate (``WindowAggregateRow``)."""
 
     batch_id: int
-    window_start: float
-    tick_end: float | None
+    window_start: float | None
     part: str
     rows: int
     payload: bytes
@@ -44,7 +43,6 @@ def write_batch(
                 {
                     "batch_id": batch_id,
                     "window_start": p.window_start,
-                    "tick_end": p.tick_end,
                     "part": p.part,
                     "rows": p.rows,
                     "payload": p.payload,
@@ -52,7 +50,7 @@ def write_batch(
                 for p in parts
             ],
         )
-    windows = len({(p.window_start, p.tick_end) for p in parts})
+    windows = len({p.window_start for p in parts if p.window_start is not None})
     conn.execute(
         insert(Stage1Batch).values(
             batch_id=batch_id,
@@ -69,7 +67,6 @@ def parts_after(conn: Connection, *, after_batch: int) -> list[Part]:
         select(
             WindowAggregateRow.batch_id,
             WindowAggregateRow.window_start,
-            WindowAggregateRow.tick_end,
             WindowAggregateRow.part,
             WindowAggregateRow.rows,
             WindowAggregateRow.payload,
