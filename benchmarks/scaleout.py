@@ -12,8 +12,8 @@ then:
   and prints its cost per aggregate row (one account in one window), ticks included,
   and what that makes one tick of ``--project-accounts`` accounts cost.
 
-    python -m benchmarks.scaleout                     # 400,000 records, 48 h
-    python -m benchmarks.scaleout --records 100000 --hours 24
+    python -m benchmarks.scaleout                     # 200,000 records, 2,000 accounts, 24 h
+    python -m benchmarks.scaleout --records 60000 --accounts 1000 --hours 12
 
 On a shared machine, run it while nothing else does, or read the figures as those of
 a loaded one. docs/operations.md quotes its figures and projects them to N workers.
@@ -44,9 +44,10 @@ from detector.store.migrate import upgrade
 FULL_SCENARIO_ACCOUNTS = 71_448
 
 
-def write_files(directory: Path, *, records: int, hours: int, per_file: int) -> int:
-    """``records`` records over ``hours`` of event time, ``per_file`` to a file, in
-    event-time order; returns how many accounts they hold."""
+def write_files(directory: Path, *, records: int, hours: int, per_file: int, accounts: int) -> int:
+    """``records`` records of at most ``accounts`` accounts over ``hours`` of event
+    time, ``per_file`` to a file, in event-time order; returns how many accounts
+    they hold."""
     made = make_records(records)
     first = float(made[0]["ts_start"])  # type: ignore[arg-type]
     span = float(made[-1]["ts_start"]) - first  # type: ignore[arg-type]
@@ -54,6 +55,7 @@ def write_files(directory: Path, *, records: int, hours: int, per_file: int) -> 
         at = first + (float(record["ts_start"]) - first) / span * hours * 3600  # type: ignore[arg-type]
         record["ts_start"] = round(at, 3)
         record.pop("ts_end")
+        record["account_id"] = f"acct_{int(str(record['account_id'])[5:]) % accounts:06d}"
     directory.mkdir(parents=True)
     compressor = zstandard.ZstdCompressor(level=1)
     for index, start in enumerate(range(0, len(made), per_file)):
@@ -104,8 +106,9 @@ def stage2(url: str) -> tuple[float, int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--records", type=int, default=400_000)
-    parser.add_argument("--hours", type=int, default=48)
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--accounts", type=int, default=2_000)
+    parser.add_argument("--hours", type=int, default=24)
     parser.add_argument("--per-file", type=int, default=20_000)
     parser.add_argument("--per-trigger", type=int, default=5)
     parser.add_argument("--project-accounts", type=int, default=10 * FULL_SCENARIO_ACCOUNTS)
@@ -114,7 +117,11 @@ def main() -> None:
         work = Path(tmp)
         files = work / "segments"
         accounts = write_files(
-            files, records=args.records, hours=args.hours, per_file=args.per_file
+            files,
+            records=args.records,
+            hours=args.hours,
+            per_file=args.per_file,
+            accounts=args.accounts,
         )
         one, _ = stage1(1, files, work, per_trigger=args.per_trigger)
         two, url = stage1(2, files, work, per_trigger=args.per_trigger)
