@@ -98,8 +98,8 @@ def last_updates(updates: list[CaseUpdate]) -> pl.DataFrame:
 
 @pytest.mark.db
 @pytest.mark.slow
-# Spark's own start and its work per micro-batch dominate: about two minutes on two
-# idle cores, several times that on a loaded machine.
+# Spark's own start and its fixed work per micro-batch dominate, not the records: a
+# loaded machine takes several times what an idle one does.
 @pytest.mark.timeout(900)
 def test_spark_stages_match_the_embedded_engine(
     engine: Engine, make_settings: Callable[..., Settings], migrated_url: str, tmp_path: Path
