@@ -23,7 +23,7 @@ from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import select
 
 from detector.config import get_settings
-from detector.pipeline.cases import CaseUpdate
+from detector.pipeline.cases import CaseInfo, CaseUpdate
 from detector.pipeline.engine import META_SCHEMA, Engine, EngineConfig
 from detector.pipeline.runner import STATE_VERSION, StaleState, decode_state, encode_state
 from detector.scaleout.frames import PARTS, firsts, from_ipc, window_aggregate
@@ -135,13 +135,25 @@ class Stage2:
                 self.decisions_seen_ = saved.decisions_seen
             except StaleState:
                 log.warning("stage 2 state unreadable: reading every aggregate again")
+        known: list[CaseInfo] = []
         if engine is None:
             engine = Engine(
                 config=self.config, scorer=ClusterScorer(threshold=self.config.threshold)
             )
             self.after_batch_, self.decisions_seen_ = -1, 0
+            # A state built afresh continues the store's cases, as the runner's does.
+            with self.db.connect() as conn:
+                known = [
+                    CaseInfo(
+                        case_id=case.case_id,
+                        opened_at=case.opened_at,
+                        peak_score=case.peak_score,
+                        accounts=set(case.accounts),
+                    )
+                    for case in identity.known_cases(conn)
+                ]
         with self.db.connect() as conn:
-            engine.adopt_cases([], next_number=identity.next_case_number(conn))
+            engine.adopt_cases(known, next_number=identity.next_case_number(conn))
         self.engine_ = engine
         self.feeder_ = Feeder(engine)
         return self.feeder_
