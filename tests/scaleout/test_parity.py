@@ -34,7 +34,7 @@ from tests.pipeline.conftest import ndjson
 from tests.pipeline.traffic import make_traffic
 
 # Files a micro-batch reads: each costs seconds of Spark's own work, whatever it holds.
-PER_TRIGGER = 2
+PER_TRIGGER = 3
 
 
 class Recording(PipelineEngine):
