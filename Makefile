@@ -6,25 +6,34 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install browser demo serve test test-postgres lint bench clean
+.PHONY: install install-runtime browser demo serve test test-postgres lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# What the service needs to run, and no more: `make demo` and `make serve`.
+$(VENV)/.installed-runtime: $(BIN)/python pyproject.toml
+	@echo "== installing the service's packages into $(VENV) (once)"
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# Everything: the service, the test suite's clients and tools, lint.
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $@
+	touch $@ $(VENV)/.installed-runtime
+
+install-runtime: $(VENV)/.installed-runtime
 
 install: $(VENV)/.installed
 
 browser: install
 	bash .ci/install-browser
 
-demo: install
+demo: install-runtime
 	bash scripts/demo
 
-serve: install
+serve: install-runtime
 	$(BIN)/detector db upgrade
 	$(BIN)/detector serve
 

@@ -241,7 +241,7 @@ def _reviewer(args: argparse.Namespace) -> int:
             print("detector: the passwords differ", file=sys.stderr)
             return 1
     try:
-        check_strength(password)
+        check_strength(password, username=args.username)
     except ValueError as exc:
         print(f"detector: {exc}", file=sys.stderr)
         return 1
@@ -270,6 +270,7 @@ def _worker(args: argparse.Namespace) -> int:
     if args.once:
         stats = runner.run_until_idle(flush=args.flush)
         runner.release()
+        runner.close()
         print(f"processed {stats.records} records ({stats.late} late)")
         return 0
     stop = threading.Event()
@@ -277,9 +278,15 @@ def _worker(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     logging.getLogger("detector.pipeline").info("worker %s started", runner.holder)
     while not stop.is_set():
-        if runner.step().segments == 0:
+        try:
+            stepped = runner.step().segments
+        except Exception:  # retried: a chunk that fails again is screened
+            logging.getLogger("detector.pipeline").exception("pipeline step failed")
+            stepped = 0
+        if stepped == 0:
             stop.wait(settings.pipeline_poll_seconds)
     runner.release()
+    runner.close()
     return 0
 
 

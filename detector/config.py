@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # compressed body cannot expand past max_body_bytes.
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     max_records_per_batch: int = Field(default=50_000, ge=1)
+    # Largest body of every other request (decisions, the dashboard's forms): a
+    # decision's note is at most 10,000 characters, six JSON bytes each at worst.
+    max_request_bytes: int = Field(default=256 * 1024, ge=1024)
     max_string_chars: int = Field(default=1024, ge=16)
     max_prompt_chars: int = Field(default=65_536, ge=16)
     max_list_items: int = Field(default=256, ge=1)
@@ -63,6 +66,9 @@ class Settings(BaseSettings):
     # hash on their side use the same key.
     fingerprint_key: SecretStr = SecretStr("detector-default-fingerprint-key")
     keep_prompt_text: bool = False
+    # OTLP spans and LiteLLM payloads that name no caller: stored under an explicit
+    # ``unattributed:<service>:<sender>`` account (detector/ingest/identity.py), or refused.
+    identity_fallback: bool = True
 
     # Review dashboard (docs/dashboard.md). Cookies are marked Secure when the
     # dashboard is served over TLS; plain loopback HTTP needs this off.
@@ -95,6 +101,9 @@ class Settings(BaseSettings):
     # A worker that dies keeps the lease this long; another may then take over.
     pipeline_lease_seconds: float = Field(default=60.0, gt=0)
     pipeline_poll_seconds: float = Field(default=1.0, gt=0)
+    # Work pending this long with no checkpoint for as long: the pipeline is stalled
+    # (``/readyz`` answers 503, ``detector_pipeline_stalled`` is 1).
+    pipeline_stall_seconds: float = Field(default=300.0, gt=0)
     # An open case whose cluster stays under the threshold (or is gone) for this many
     # days of event time, with no reviewer decision, is cleared from the queue.
     case_clear_after_days: float = Field(default=7.0, gt=0)

@@ -72,6 +72,12 @@ class AccountTable:
     system_count: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
     template_base: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
     template_count: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    # An account hidden behind a reseller (``synth.resellers``): the reseller's account
+    # number that sends its calls and the end-user code they carry (-1: its own calls).
+    via: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    via_user: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    # Calls for many end users, each bringing its own tool schema (a reseller's).
+    customer_tools: npt.NDArray[np.bool_] = field(default_factory=lambda: np.empty(0, np.bool_))
 
     def __len__(self) -> int:
         return len(self.population)
@@ -113,6 +119,9 @@ class AccountBuilder:
             "system_base": 0,
             "template_count": 0,
             "template_base": 0,
+            "via": -1,
+            "via_user": -1,
+            "customer_tools": False,
         }
         numbers = np.arange(self.count, self.count + n, dtype=np.int64)
         for f in fields(AccountTable):
@@ -148,6 +157,7 @@ def _dtype(name: str) -> type[np.generic]:
         "signup_ip": np.uint32,
         "verified": np.bool_,
         "classified": np.bool_,
+        "customer_tools": np.bool_,
         "created_at": np.float64,
         "active_from": np.float64,
         "active_to": np.float64,

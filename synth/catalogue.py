@@ -156,6 +156,7 @@ FREE_MAIL: tuple[tuple[str, float], ...] = (
     ("163.com", 0.015),
 )
 
-PROGRAMS = ("standard", "edu", "startup", "research", "enterprise")
+# New programs go at the end: accounts store a program's index.
+PROGRAMS = ("standard", "edu", "startup", "research", "enterprise", "reseller")
 
 ERROR_STATUSES = np.array([429, 500, 529, 400], dtype=np.int64)

@@ -13,9 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synth.catalogue import COUNTRY_CODES, PROGRAMS
-from synth.day import NS_PAYMENT, account_ids, org_ids, run_salt
+from synth.day import NS_ACCOUNT, NS_PAYMENT, NS_USER, account_ids, org_ids, run_salt
 from synth.ids import hex_strings, ipv4_strings
 from synth.plan import Plan
+from synth.resellers import registered
 
 PARQUET = {"compression": "zstd", "store_schema": False}
 
@@ -25,7 +26,8 @@ def iso(epoch: float) -> str:
 
 
 def accounts_table(plan: Plan) -> pa.Table:
-    """Every account as CONTRACT.md §2 defines it."""
+    """Every account as CONTRACT.md §2 defines it, those hidden behind a reseller
+    included (``write_accounts`` leaves them out of the account files)."""
     t = plan.accounts
     n = len(t)
     salt = run_salt(plan.scenario)
@@ -47,20 +49,36 @@ def accounts_table(plan: Plan) -> pa.Table:
 
 
 def truth_table(plan: Plan, account_ids: pa.Array) -> pa.Table:
-    """Account -> label (campaign name or ``honest``), kind, population and group."""
-    owner = plan.accounts.population.astype(np.int64)
+    """Account -> label (campaign name or ``honest``), kind, population and group.
+
+    Where some accounts are hidden behind a reseller (``synth.resellers``), two more
+    columns say, for those, which account their calls came from (``via_account_id``)
+    and as which end user (``end_user_id``); null for every other account. Runs
+    without hidden accounts keep the five columns they always had.
+    """
+    t = plan.accounts
+    owner = t.population.astype(np.int64)
     names = np.array([p.name for p in plan.populations], dtype=object)
     labels = np.array([p.label for p in plan.populations], dtype=object)
     kinds = np.array([p.kind for p in plan.populations], dtype=object)
-    return pa.table(
-        {
-            "account_id": account_ids,
-            "label": pa.array(labels[owner]),
-            "kind": pa.array(kinds[owner]),
-            "population": pa.array(names[owner]),
-            "group": pa.array(plan.accounts.group),
-        }
-    )
+    columns = {
+        "account_id": account_ids,
+        "label": pa.array(labels[owner]),
+        "kind": pa.array(kinds[owner]),
+        "population": pa.array(names[owner]),
+        "group": pa.array(t.group),
+    }
+    hidden = t.via >= 0
+    if hidden.any():
+        salt = run_salt(plan.scenario)
+        # The same ids as ``account_ids`` and the records' ``end_user_id`` give them.
+        columns["via_account_id"] = hex_strings(
+            t.via, salt + NS_ACCOUNT, prefix="acct_", valid=hidden
+        )
+        columns["end_user_id"] = hex_strings(
+            t.via_user, salt + NS_USER, prefix="user_", valid=hidden
+        )
+    return pa.table(columns)
 
 
 def scenario_document(plan: Plan, day_counts: list[int]) -> dict[str, Any]:
@@ -105,10 +123,15 @@ def scenario_document(plan: Plan, day_counts: list[int]) -> dict[str, Any]:
 
 
 def write_accounts(out: Path, plan: Plan) -> pa.Table:
+    """The registered accounts (not those hidden behind a reseller) and the truth of
+    every account."""
     table = accounts_table(plan)
+    truth = truth_table(plan, table.column("account_id"))
+    own = registered(plan.accounts)
+    if not own.all():
+        table = table.filter(pa.array(own))
     pq.write_table(table, out / "accounts.parquet", **PARQUET)
     pl.from_arrow(table).write_ndjson(out / "accounts.ndjson")  # type: ignore[union-attr]
-    truth = truth_table(plan, table.column("account_id"))
     pq.write_table(truth, out / "truth.parquet", **PARQUET)
     return table
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from synth import campaigns, honest, lookalikes, proxy, shapes
+from synth import campaigns, honest, lookalikes, proxy, resellers, shapes
 from synth.accounts import AccountTable
 from synth.populations import Population
 from synth.scenario import Scenario
@@ -78,7 +78,14 @@ def build_plan(scenario: Scenario) -> Plan:
     # Last, so that the populations above keep their numbers (and their generators).
     for campaign in attacks:
         populations += shapes.resale(getattr(effective, campaign.name).shape, campaign)
+    # Only drawn worlds have resellers; last again, so that nothing above moves.
+    sellers = resellers.honest(world, len(populations))
+    if sellers is not None:
+        populations.append(sellers)
     table, ips = world.builder.build()
+    for campaign in attacks:
+        shape = getattr(effective, campaign.name).shape
+        resellers.hide(world, table, shape, campaign, sellers)
     daily = np.stack([apportion(p.volume, p.activity.sum(axis=0)) for p in populations])
     return Plan(
         scenario=scenario,

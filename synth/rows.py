@@ -23,6 +23,7 @@ from synth.catalogue import (
     ERROR_STATUSES,
     KIND_INDEX,
     KINDS,
+    POPULAR_TOOL_SETS,
     USER_AGENT_WEIGHTS,
 )
 from synth.populations import (
@@ -231,7 +232,44 @@ def complete(rng: np.random.Generator, cols: Columns, accounts: AccountTable) ->
         finish=finish,
         stream=(rng.random(n) < accounts.stream[who]) & (channel != CHANNELS.index("batch")),
     )
+    # Only where some account has them, so that other runs draw and write as before.
+    customers = accounts.customer_tools[who]
+    if customers.any():
+        tool_set = np.where(
+            customers & (tool_set >= 0), _end_user_tools(cols["end_user"]), tool_set
+        )
+        safe_set = np.maximum(tool_set, 0)
+        call = _CALL_STARTS[safe_set] + (u[1] * _TOOL_LENGTHS[safe_set]).astype(np.int64)
+        cols.update(tool_set=tool_set, call=np.where(finish == 1, call, -1))
+    if (accounts.via[who] >= 0).any():
+        _behind_resellers(cols, accounts)
     return cols
+
+
+def _end_user_tools(end_user: I64) -> I64:
+    """The tool schema each end user of a reseller brings, fixed by its code: half a
+    popular one, half one of the private ones (a multiplicative hash, no draw)."""
+    with np.errstate(over="ignore"):
+        mixed = (end_user.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(33)
+    popular = len(POPULAR_TOOL_SETS)
+    out: I64 = np.where(
+        mixed % np.uint64(2) == 0,
+        (mixed >> np.uint64(1)) % np.uint64(popular),
+        popular + (mixed >> np.uint64(1)) % np.uint64(len(_TOOLS) - popular),
+    ).astype(np.int64)
+    return out
+
+
+def _behind_resellers(cols: Columns, accounts: AccountTable) -> None:
+    """Rows of accounts hidden behind a reseller become the reseller's, each with the
+    end user the hidden account appears as, on one of the reseller's keys (the
+    hidden account carries the reseller's key count, ``resellers.hide``)."""
+    who = cols["account"].astype(np.int64)
+    via = accounts.via[who]
+    hidden = via >= 0
+    cols["end_user"] = np.where(hidden, accounts.via_user[who], cols["end_user"])
+    cols["key"] = np.where(hidden, cols["key"] + (via - who) * 8, cols["key"])
+    cols["account"] = np.where(hidden, via, who)
 
 
 def _addresses(rng: np.random.Generator, pop: Population, accounts: AccountTable, who: I64) -> I64:

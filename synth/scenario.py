@@ -23,12 +23,12 @@ TIMINGS = ("", "flat", "lockstep", "business")
 WORLD = {"world": True}
 
 
-def world_field(default: Any) -> Any:
+def world_field(default: Any, *, scaled: bool = False) -> Any:
     """A parameter that only drawn worlds (``synth.worlds``) set. At its default it is
     left out of ``Scenario.to_dict``, so the default scenario's document, and the
     run salt derived from it, stay as they were before the parameter existed; it is
-    never multiplied by the scale."""
-    return field(default=default, metadata=WORLD)
+    multiplied by the scale (floors applied) only where ``scaled`` says so."""
+    return field(default=default, metadata={**WORLD, "scaled": scaled})
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,11 @@ class Shape:
     rate_orders: float = 0.0
     # One client string (index into ``catalogue.USER_AGENTS``) for every account.
     user_agent: int = -1
+    # The campaign buys its access from one of the honest declared resellers
+    # (``honest.resellers``): every campaign account is only an end user of that
+    # reseller's account, calling from the reseller's servers, and is not an account
+    # of its own (``synth.resellers``).
+    via_reseller: bool = world_field(False)
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,11 @@ class Honest:
     framework_sdk_share: float = world_field(-1.0)
     framework_user_agent: int = world_field(6)
     framework_quickstart: float = world_field(0.0)
+    # Declared resellers (sign-up program "reseller"): how many, their total volume,
+    # and the mean number of end users each one calls for (``synth.resellers``).
+    resellers: int = world_field(0)
+    reseller_volume: int = world_field(0, scaled=True)
+    reseller_end_users: int = world_field(0, scaled=True)
 
 
 # Smallest account counts at any scale: below these a campaign or a look-alike
@@ -162,6 +172,7 @@ FLOORS: dict[str, int] = {
     "honest.nat_orgs": 3,
     "honest.batch_jobs": 2,
     "honest.proxy_customers": 60,
+    "honest.reseller_end_users": 100,
 }
 
 
@@ -220,7 +231,9 @@ class Scenario:
             share = self.span_share(name)
             for f in dataclasses.fields(part):
                 value = getattr(part, f.name)
-                if not isinstance(value, int) or isinstance(value, bool) or f.metadata:
+                if not isinstance(value, int) or isinstance(value, bool):
+                    continue
+                if f.metadata and not f.metadata.get("scaled"):
                     continue
                 if f.name.endswith("volume"):
                     changes[f.name] = round(value * self.scale * share)
@@ -258,6 +271,18 @@ class Scenario:
         h = self.honest
         if not 1 <= h.enterprise_accounts_min <= h.enterprise_accounts_max:
             raise ValueError("honest.enterprise_accounts_min/max: need 1 <= min <= max")
+        for name in ("minimax", "moonshot", "deepseek"):
+            if getattr(self, name).shape.via_reseller and h.resellers < 1:
+                raise ValueError(
+                    f"{name}.shape.via_reseller: needs honest.resellers >= 1, not {h.resellers}"
+                )
+        if h.resellers < 0:
+            raise ValueError(f"honest.resellers: {h.resellers} must be at least 0")
+        # Each account's end-user codes live below 2**20 (``synth.resellers``).
+        if h.resellers and not 1 <= h.reseller_end_users <= 200_000:
+            raise ValueError(
+                f"honest.reseller_end_users: {h.reseller_end_users} must be within 1..200000"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Every parameter, world parameters only where they differ from their default."""

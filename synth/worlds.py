@@ -64,7 +64,13 @@ RANGES: dict[str, tuple[float, float]] = {
     "honest.framework_quickstart": (0.01, 0.15),
     "honest.proxy_customers": (1_000, 8_000),
     "honest.resale_in_campaign_accounts": (0.1, 0.6),
+    "honest.resellers": (2, 8),
+    "honest.reseller_volume": (500_000, 5_000_000),
+    "honest.reseller_end_users": (300, 5_000),
 }
+# Probability that a campaign buys its access through a reseller (``shape.via_reseller``):
+# its accounts are then only end users of one honest reseller's account.
+VIA_RESELLER = {"moonshot": 0.3, "deepseek": 0.3}
 # Span in weeks of each campaign (CAMPAIGNS.md) and its start day (clipped to the run).
 WEEKS = {"minimax": (8.0, 12.0), "moonshot": (6.0, 10.0), "deepseek": (2.0, 6.0)}
 START_DAYS = (0.0, 10.0)
@@ -83,6 +89,9 @@ CHOICES: dict[str, tuple[Any, ...]] = {
 }
 _LOG = ("volume", "accounts", "proxy_ips", "farm_size", "templates", "_orgs", "_users")
 _WORLD_SEED = 0x57_0A_1D  # any fixed number: worlds differ from other uses of a seed
+# Parameters added after the first worlds are drawn from a stream of their own, so
+# that every parameter drawn before keeps its value in every world.
+_LATER = 1
 
 
 class _Draw:
@@ -184,6 +193,20 @@ def draw(number: int, *, scale: float = 1.0, days: int = 28) -> Scenario:
         framework_quickstart=pick("honest.framework_quickstart"),
         proxy_customers=pick("honest.proxy_customers"),
         resale_in_campaign_accounts=pick("honest.resale_in_campaign_accounts"),
+    )
+    later = _Draw(np.random.default_rng([_WORLD_SEED, number, _LATER]))
+    honest = dataclasses.replace(
+        honest,
+        resellers=later("honest.resellers"),
+        reseller_volume=later("honest.reseller_volume"),
+        reseller_end_users=later("honest.reseller_end_users"),
+    )
+    via = {name: bool(later.rng.random() < p) for name, p in VIA_RESELLER.items()}
+    moonshot = dataclasses.replace(
+        moonshot, shape=dataclasses.replace(moonshot.shape, via_reseller=via["moonshot"])
+    )
+    deepseek = dataclasses.replace(
+        deepseek, shape=dataclasses.replace(deepseek.shape, via_reseller=via["deepseek"])
     )
     return Scenario(
         seed=int(rng.integers(1, 2**31)),

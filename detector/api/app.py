@@ -9,10 +9,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
 
-from detector.api import heap
+from detector.api import failures, heap, openapi, reference
 from detector.api.deps import AppState
+from detector.api.guard import Guard
 from detector.api.ingest_pool import IngestPool
 from detector.api.pipeline_process import PipelineProcess
 from detector.api.responses import JSONBytes
@@ -28,7 +28,6 @@ from detector.enforcement.webhook import WebhookWorker
 from detector.errors import (
     BadBatchError,
     PayloadTooLargeError,
-    StoreUnavailableError,
     UnsupportedMediaError,
 )
 from detector.ingest.service import Ingestor
@@ -38,6 +37,8 @@ from detector.store.db import make_engine
 
 log = logging.getLogger("detector.api")
 
+# Routes that read their body themselves against ``max_body_bytes`` (``read_body``).
+INGEST_PATHS = ("/v1/records", "/v1/accounts", "/v1/traces", "/v1/litellm")
 _STATUS = {PayloadTooLargeError: 413, UnsupportedMediaError: 415, BadBatchError: 400}
 
 
@@ -74,19 +75,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(embedded.stop)
         await sweeper.stop()
         await webhooks.stop()
+        await run_in_threadpool(runner.close)
         if pool is not None:
             await run_in_threadpool(pool.close)
         engine.dispose()
 
-    # No public /docs or /openapi.json: only /healthz, /readyz and the sign-in page are
-    # visible without credentials (docs/dashboard.md); CONTRACT.md documents the API.
+    # /openapi.json and /docs (rendered on the server, detector/api/reference.py) are
+    # open like /healthz: they describe the API and hold no data.
     app = FastAPI(
         title="distillation-detector",
         version="0.1.0",
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        openapi_url=None,
+        openapi_url="/openapi.json",
     )
     app.state.webhooks = webhooks
     app.state.pipeline = runner
@@ -102,18 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         code = next(code for kind, code in _STATUS.items() if isinstance(exc, kind))
         return JSONBytes({"detail": str(exc)}, status_code=code)
 
-    @app.exception_handler(StoreUnavailableError)
-    async def store_down(_: Request, exc: StoreUnavailableError) -> JSONBytes:
-        log.error("store unavailable: %s", exc)
-        return JSONBytes(
-            {"detail": "store unavailable; retry the same batch (event_id makes it safe)"},
-            status_code=503,
-            headers={"Retry-After": "1"},
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def bad_request(_: Request, exc: RequestValidationError) -> JSONBytes:
-        return JSONBytes({"detail": exc.errors()}, status_code=422)
+    failures.install(app)
 
     app.include_router(health.router)
     app.include_router(ingest.router)
@@ -122,9 +113,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(traces_route.router)
     app.include_router(litellm_route.router)
     app.include_router(metrics_route.router)
+    # The guard inside the request-id middleware, so that its answers carry the id.
+    app.add_middleware(Guard, limit=settings.max_request_bytes, own_limit=frozenset(INGEST_PATHS))
     app.add_middleware(RequestContextMiddleware)
     app.include_router(decisions.router)
     app.include_router(blocklist.router)
     mount_dashboard(app)
+    app.include_router(reference.router)
+    openapi.install(app)
 
     return app

@@ -55,6 +55,15 @@ def require_token(
 Authorized = Depends(require_token)
 
 
+def bearer_token(request: Request) -> str | None:
+    """The request's bearer token (already checked by ``Authorized``), for labelling
+    what it sent; never logged or stored as such."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """The raw body, refused as soon as it passes ``limit`` bytes."""
     declared = request.headers.get("content-length")

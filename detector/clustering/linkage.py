@@ -18,10 +18,11 @@ import numpy as np
 import polars as pl
 
 from detector.clustering.graph import bipartite_labels
-from detector.features.windows import KIND, with_match_hashes
+from detector.features.frames import END_USER
+from detector.features.windows import KIND, VALUE_HASH, with_match_hashes
 
 # Kinds whose values link accounts by themselves.
-LINKING_KINDS: tuple[str, ...] = ("pay", "signup", "ipua", "iptmpl", "systmpl")
+LINKING_KINDS: tuple[str, ...] = ("pay", "signup", "ipua", "iptmpl", "systmpl", "gwsys")
 # A template links only where an account uses it repeatedly, not on one request.
 MIN_TEMPLATE_RECORDS = 3
 
@@ -66,6 +67,57 @@ def account_meta_keys(accounts: pl.DataFrame) -> pl.DataFrame:
         "account_id", pl.lit("signup", KIND).alias("kind"), burst.alias("value")
     )
     return pl.concat([pay, signup]).with_columns(pl.lit(1, pl.Int64).alias("records"))
+
+
+def gateway_keys(keys: pl.DataFrame, *, max_share: float = 0.5) -> pl.DataFrame:
+    """Composite keys (kind ``gwsys``) that link the end users of one gateway who run
+    a system prompt nobody outside that gateway runs.
+
+    A gateway's end users have no card, network or sign-up of their own (the
+    gateway's are every end user's), so without this only repeated templates link
+    them, and a campaign that cycles through many templates behind a reseller would
+    never be a cluster. A system prompt alone does not link ordinary accounts (a
+    framework's users share one); here it is a prompt private to one gateway's
+    customers, held from ``MIN_TEMPLATE_RECORDS`` records, so a popular prompt that
+    ordinary accounts run too links nothing, and run by at most ``max_share`` of that
+    gateway's end users: the prompt most of them run is the gateway's own product
+    (a reseller's assistant), which an operation among its customers may run too.
+    ``keys`` carries ``_acct``.
+    """
+    behind = pl.col("account_id").str.contains(END_USER, literal=True)
+    gateway = pl.col("account_id").str.split(END_USER).list.first()
+    prompts = keys.filter(pl.col("kind") == "sys").with_columns(
+        pl.when(behind).then(gateway).otherwise(pl.col("account_id")).alias("_owner")
+    )
+    end_users = (
+        keys.filter(behind)
+        .group_by(gateway.alias("_owner"))
+        .agg(pl.col("_acct").n_unique().alias("end_users"))
+    )
+    private = (
+        prompts.group_by("value")
+        .agg(
+            pl.col("_owner").n_unique().alias("owners"),
+            pl.col("_owner").first(),
+            pl.col("_acct").filter(behind).n_unique().alias("holders"),
+        )
+        .filter(pl.col("owners") == 1)
+        .join(end_users, on="_owner")
+        .filter(pl.col("holders") <= max_share * pl.col("end_users"))
+        .select("value")
+    )
+    return (
+        prompts.filter(behind & (pl.col("records") >= MIN_TEMPLATE_RECORDS))
+        .join(private, on="value", how="semi")
+        .select(
+            "account_id",
+            pl.lit("gwsys").cast(KIND).alias("kind"),
+            pl.concat_str(["_owner", "value"], separator="\x1f").alias("value"),
+            "records",
+            "_acct",
+        )
+        .with_columns(VALUE_HASH)
+    )
 
 
 def key_weights(keys: pl.DataFrame, population: int, config: LinkageConfig) -> pl.DataFrame:

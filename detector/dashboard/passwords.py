@@ -19,15 +19,36 @@ P = 1
 _SALT_BYTES = 16
 _HASH_BYTES = 32
 MIN_LENGTH = 10
+# zxcvbn's score 3 of 4: "safely unguessable", about 10**8 guesses and more, what its
+# authors give as protection against online attacks and slow-hash offline ones.
+MIN_SCORE = 3
+# zxcvbn refuses longer input; a password past it is judged on its first characters.
+_ESTIMATED_CHARS = 72
 
 
 class PasswordError(ValueError):
     """A password that does not meet the rule, named in the message."""
 
 
-def check_strength(password: str) -> None:
+def check_strength(password: str, *, username: str = "") -> None:
+    """Refuse a password shorter than ``MIN_LENGTH``, one holding the user name, or
+    one zxcvbn finds guessable (common passwords, words, keyboard runs, repeats,
+    dates, and variations on the user name)."""
     if len(password) < MIN_LENGTH:
         raise PasswordError(f"password: must be at least {MIN_LENGTH} characters")
+    name = username.strip().casefold()
+    if len(name) >= 3 and name in password.casefold():
+        raise PasswordError("password: must not contain the user name")
+    # Imported here: only setting a password needs it, and it loads word lists.
+    from zxcvbn import zxcvbn
+
+    estimate = zxcvbn(password[:_ESTIMATED_CHARS], user_inputs=[name] if name else [])
+    if estimate["score"] < MIN_SCORE:
+        warning = estimate["feedback"].get("warning") or "it is easy to guess"
+        raise PasswordError(
+            f"password: too easy to guess ({warning.rstrip('.')}); "
+            "use a longer phrase of unrelated words"
+        )
 
 
 def hash_password(password: str, *, n: int = N) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -96,7 +97,20 @@ def to_csv(entries: list[Blocked]) -> Iterator[str]:
         buffer.truncate()
 
 
+_FORMULA = frozenset("=+-@")
+
+
 def _cell(value: str) -> str:
-    # A cell starting with = + - @ runs as a formula when the export is opened in a
-    # spreadsheet (CSV injection); a leading quote keeps it text.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    """``value`` made safe to open in a spreadsheet (CSV injection, OWASP).
+
+    A cell whose first character is = + - @ runs as a formula. Spreadsheets skip
+    leading blanks before reading it, and fold full-width forms (＝, ＋) onto the
+    ASCII ones, so the first character after blanks is taken in NFKC. A leading
+    quote keeps such a cell text; so does one starting with a tab or a line break.
+    """
+    if value[:1] in ("\t", "\r", "\n"):
+        return "'" + value
+    head = value.lstrip()[:1]
+    if head and unicodedata.normalize("NFKC", head)[:1] in _FORMULA:
+        return "'" + value
+    return value

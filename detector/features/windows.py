@@ -33,7 +33,9 @@ KEY_KINDS: dict[str, pl.Expr] = {
 # Every kind of key, those above and the two read from sign-up metadata
 # (``clustering.linkage.account_meta_keys``): an enum, so the many filters on kind
 # compare small integers rather than strings.
-KIND = pl.Enum([*KEY_KINDS, "pay", "signup"])
+# ``gwsys`` is derived at analysis time, never stored: a system prompt inside one
+# gateway (``clustering.linkage.gateway_keys``).
+KIND = pl.Enum([*KEY_KINDS, "pay", "signup", "gwsys"])
 
 # The record columns the kinds above are made of, in two sets counted apart (see
 # ``aggregate_window``), with the kinds each set makes.

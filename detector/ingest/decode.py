@@ -31,6 +31,7 @@ _TOP = re.compile(r"^\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
 _BOM = b"\xef\xbb\xbf"
 _NL, _CR, _OPEN, _CLOSE = b"\n\r{}"
 _ENUM = re.compile(r"^Invalid enum value (?P<value>.*)$")
+_TOO_DEEP = "record: nested deeper than the parser's limit; a record is a flat object"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,23 @@ def decode_batch(
     choices: Mapping[str, Sequence[str]] | None = None,
 ) -> Decoded[T]:
     """Decode ``body`` into items of ``item_type``, keeping every valid one."""
+    try:
+        return _decode_batch(body, media, item_type, max_items, choices or {})
+    except RecursionError:
+        # msgspec and orjson stop at a fixed depth; a body nested that deep is hostile,
+        # not a batch with one bad record.
+        raise BadBatchError(
+            "body: JSON nested deeper than the parser's limit; records are flat objects"
+        ) from None
+
+
+def _decode_batch(
+    body: bytes,
+    media: Media,
+    item_type: type[T],
+    max_items: int,
+    choices: Mapping[str, Sequence[str]],
+) -> Decoded[T]:
     many, wrapped, one, raw_many, raw_wrapped = _decoders(item_type)
     if body.startswith(_BOM):
         # Windows tools often write one; RFC 8259 §8.1 lets a parser ignore it.
@@ -106,11 +124,11 @@ def decode_batch(
         try:
             items = many.decode(as_json_array(lines))
         except (msgspec.ValidationError, msgspec.DecodeError):
-            return _one_by_one(lines, one, choices or {})
+            return _one_by_one(lines, one, choices)
         if len(items) != len(lines):
             # A line held several values ("{...} {...}"): not NDJSON, and it would
             # slip past the count limit. Line by line, such a line is an error.
-            return _one_by_one(lines, one, choices or {})
+            return _one_by_one(lines, one, choices)
         return _all_valid(items)
     head = body.lstrip()[:1]
     try:
@@ -131,7 +149,7 @@ def decode_batch(
                 raise BadBatchError(f"body: not valid JSON ({exc})") from None
             raws = lenient
         _check_count(len(raws), max_items)
-        return _one_by_one(raws, one, choices or {})
+        return _one_by_one(raws, one, choices)
 
 
 def _object_lines(body: bytes) -> int | None:
@@ -226,6 +244,8 @@ def _one_by_one(
             decoded.positions.append(index)
         except msgspec.ValidationError as exc:
             decoded.errors.append(item_error(index, str(exc), raw, choices))
+        except RecursionError:
+            decoded.errors.append(ItemError(index, "record", _TOO_DEEP))
         except msgspec.DecodeError as exc:
             outcome = _lenient_item(index, raw, one, choices)
             if outcome is None:
@@ -295,9 +315,10 @@ def _value_at(raw: bytes, name: str) -> str | None:
     """The JSON text of field ``name`` in ``raw``, cut short, or None."""
     try:
         obj = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        if not isinstance(obj, dict) or name not in obj:
+            return None
+        # orjson writes at most 254 levels: a value nested deeper is not shown.
+        text = orjson.dumps(obj[name]).decode()
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
         return None
-    if not isinstance(obj, dict) or name not in obj:
-        return None
-    text = orjson.dumps(obj[name]).decode()
     return text if len(text) <= 60 else text[:57] + "..."

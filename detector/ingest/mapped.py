@@ -9,12 +9,14 @@ and durability are the same code for every format.
 from __future__ import annotations
 
 import ipaddress
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from detector.config import Settings
 from detector.fingerprints import prompt_fingerprint, system_fingerprint, template_fingerprint
 from detector.ingest.decode import ItemError
+from detector.ingest.identity import sender_label
 from detector.ingest.messages import Transcript
 from detector.ingest.service import BatchResult, Ingestor
 from detector.ingest.storable import dumps_lenient
@@ -26,17 +28,44 @@ ATTRIBUTE_CHARS = 256
 
 @dataclass(frozen=True, slots=True)
 class MapContext:
-    """What a mapper needs from the settings: the fingerprint key and the prompt bound."""
+    """What a mapper needs from the settings and the request: the fingerprint key, the
+    prompt bound, and whether and under which sender label a record that names no
+    caller is kept (``identity``)."""
 
     key: bytes
     max_prompt_chars: int
+    identity_fallback: bool = True
+    sender: str = "unknown-sender"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> MapContext:
+    def from_settings(cls, settings: Settings, token: str | None = None) -> MapContext:
+        key = settings.fingerprint_key.get_secret_value().encode()
         return cls(
-            key=settings.fingerprint_key.get_secret_value().encode(),
+            key=key,
             max_prompt_chars=settings.max_prompt_chars,
+            identity_fallback=settings.identity_fallback,
+            sender=sender_label(token, key) if token else "unknown-sender",
         )
+
+
+# What a mapper's reading of an unexpected shape raises (a number where a list was
+# expected, a list where a string was): the item's error, never the batch's. Mappers
+# check the shapes they know; this is the net under them, for senders' JSON.
+MALFORMED = (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError)
+TOO_DEEP = "body: JSON nested deeper than the parser's limit"
+
+log = logging.getLogger(__name__)
+
+
+def malformed(index: int, what: str, exc: BaseException) -> ItemError:
+    """The error of an item whose shape broke a mapper (``MALFORMED``)."""
+    log.warning("%s %d: unexpected shape (%s: %s)", what, index, type(exc).__name__, exc)
+    rule = (
+        "nested too deeply"
+        if isinstance(exc, RecursionError)
+        else "has a value of an unexpected type"
+    )
+    return ItemError(index, what, f"{what}: {rule} ({type(exc).__name__})")
 
 
 class MapError(ValueError):
@@ -91,6 +120,30 @@ def is_ip(value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+# The largest count a record field holds (a signed 64-bit integer in the store).
+MAX_COUNT = 2**63 - 1
+# Digits of MAX_COUNT: a longer digit string is not converted at all (int() of a
+# 5,000-digit string is refused by Python, and slow well before that).
+_COUNT_DIGITS = len(str(MAX_COUNT))
+
+
+def as_count(value: Any) -> Any:
+    """A token count as an int where it is one, written as an integral float or a
+    string of ASCII digits; anything else is returned as it came, for validation to
+    refuse by name (``"²"`` passes ``str.isdigit``; ``1e300`` is integral).
+
+    >>> as_count(12.0), as_count(" 7 "), as_count("²"), as_count(1e300)
+    (12, 7, '²', 1e+300)
+    """
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_COUNT:
+        return int(value)
+    if isinstance(value, str):
+        digits = value.strip()
+        if digits.isascii() and digits.isdigit() and len(digits) <= _COUNT_DIGITS:
+            return int(digits)
+    return value
 
 
 def include_cached_input(record: dict[str, Any]) -> None:

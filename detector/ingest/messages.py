@@ -89,7 +89,8 @@ def tool_calls_of(messages: Any) -> list[str]:
         for part in _parts(message):
             if part.get("type") in ("tool_call", "function_call") and part.get("name"):
                 names.append(str(part["name"]))
-        for call in message.get("tool_calls") or ():
+        calls = message.get("tool_calls")
+        for call in calls if isinstance(calls, list) else ():
             if isinstance(call, dict):
                 function = call.get("function")
                 name = function.get("name") if isinstance(function, dict) else call.get("name")
@@ -149,14 +150,21 @@ def _parts(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _texts(parts: Iterable[dict[str, Any]]) -> Iterator[str]:
     for part in parts:
-        if part.get("type", "text") in _TEXT_TYPES:
+        if _kind(part, "text") in _TEXT_TYPES:
             text = part.get("content", part.get("text"))
             if isinstance(text, str):
                 yield text
 
 
 def _is_image(part: dict[str, Any]) -> bool:
-    return part.get("type") in _IMAGE_TYPES or part.get("modality") == "image"
+    return _kind(part) in _IMAGE_TYPES or part.get("modality") == "image"
+
+
+def _kind(part: dict[str, Any], default: str = "") -> str:
+    """A part's ``type`` when it is a string: a list or an object there names no type
+    (and cannot be looked up in a set)."""
+    kind = part.get("type", default)
+    return kind if isinstance(kind, str) else ""
 
 
 def _system_texts(system: Any) -> list[str]:

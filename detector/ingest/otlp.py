@@ -13,6 +13,7 @@ import binascii
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import msgspec
 import orjson
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
@@ -25,7 +26,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
-from detector.errors import BadBatchError, UnsupportedMediaError
+from detector.errors import BadBatchError, PayloadTooLargeError, UnsupportedMediaError
 from detector.ingest import storable
 
 Encoding = Literal["protobuf", "json"]
@@ -82,11 +83,14 @@ class RefusedSpan:
 
 
 def parse_request(
-    body: bytes, encoding: Encoding
+    body: bytes, encoding: Encoding, *, max_spans: int
 ) -> tuple[ExportTraceServiceRequest, list[RefusedSpan]]:
     """The export request in ``body`` and the spans refused before parsing it;
-    ``BadBatchError`` naming what is wrong when the body cannot be read at all.
+    ``BadBatchError`` naming what is wrong when the body cannot be read at all, and
+    ``PayloadTooLargeError`` when it holds more than ``max_spans`` spans.
 
+    The spans are counted right after the bytes are parsed, before any span is
+    converted or mapped: a request over the limit costs one C parse, not a walk.
     Spans with a NUL stay in: validation refuses their records as it does every
     record's, whatever the encoding.
     """
@@ -96,20 +100,97 @@ def parse_request(
             request.ParseFromString(body)
         except DecodeError as exc:
             raise BadBatchError(f"body: not a protobuf ExportTraceServiceRequest ({exc})") from None
+        _check_span_count(
+            sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans), max_spans
+        )
         return request, []
+    quick = _quick_span_count(body)
+    if quick is not None:
+        _check_span_count(quick, max_spans)
     try:
         document = storable.loads_lenient(body or b"{}")
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise BadBatchError(f"body: not valid JSON ({exc})") from None
     if not isinstance(document, dict):
         raise BadBatchError("body: an OTLP/JSON ExportTraceServiceRequest must be an object")
+    _check_span_count(_checked_span_count(document), max_spans)
     refused = _take_surrogate_spans(document) if storable.may_hold(body) else []
     _hex_ids_to_base64(document)
     try:
         json_format.ParseDict(document, request, ignore_unknown_fields=True)
-    except json_format.ParseError as exc:
+    except (json_format.ParseError, RecursionError) as exc:
         raise BadBatchError(f"body: not an OTLP ExportTraceServiceRequest ({exc})") from None
     return request, refused
+
+
+class _Scope(msgspec.Struct):
+    spans: list[msgspec.Raw] = []
+
+
+class _Resource(msgspec.Struct):
+    # OTLP/JSON names, in both spellings protobuf's JSON parser accepts.
+    scopeSpans: list[_Scope] = []
+    scope_spans: list[_Scope] = []
+
+
+class _Request(msgspec.Struct):
+    resourceSpans: list[_Resource] = []
+    resource_spans: list[_Resource] = []
+
+
+_COUNTER = msgspec.json.Decoder(_Request)
+
+
+def _quick_span_count(body: bytes) -> int | None:
+    """The spans of an OTLP/JSON body, counted without building them: each span is
+    only skipped over as raw bytes, so a request over the limit is refused for a
+    fraction of what parsing it costs. None when the body is not that plain (a
+    level of another shape, a lone surrogate): the full parse then counts and
+    names what is wrong."""
+    try:
+        request = _COUNTER.decode(body)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    return sum(
+        len(scope.spans)
+        for resource in (*request.resourceSpans, *request.resource_spans)
+        for scope in (*resource.scopeSpans, *resource.scope_spans)
+    )
+
+
+def _checked_span_count(document: dict[str, Any]) -> int:
+    """The number of spans in an OTLP/JSON document, once every level that holds them
+    is known to be a list of objects; ``BadBatchError`` naming the first that is not."""
+    count = 0
+    resources = _levels(document, "resourceSpans", "resource_spans", "")
+    for r, resource_spans in enumerate(resources):
+        where = f"resourceSpans[{r}]"
+        for s, scope_spans in enumerate(
+            _levels(resource_spans, "scopeSpans", "scope_spans", where)
+        ):
+            count += len(_levels(scope_spans, "spans", "spans", f"{where}.scopeSpans[{s}]"))
+    return count
+
+
+def _levels(parent: dict[str, Any], camel: str, snake: str, where: str) -> list[Any]:
+    value = parent.get(camel, parent.get(snake))
+    name = f"{where}.{camel}" if where else camel
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadBatchError(f"{name}: must be a list, not {type(value).__name__}")
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise BadBatchError(f"{name}[{index}]: must be an object, not {type(item).__name__}")
+    return value
+
+
+def _check_span_count(count: int, max_spans: int) -> None:
+    if count > max_spans:
+        raise PayloadTooLargeError(
+            f"spans: {count} in one request is over the limit of {max_spans}; "
+            "export smaller batches (e.g. the batch processor's max_export_batch_size)"
+        )
 
 
 def _take_surrogate_spans(document: dict[str, Any]) -> list[RefusedSpan]:
@@ -250,10 +331,11 @@ def value_of(value: AnyValue) -> Any:
 def answer(encoding: Encoding, rejected: int, message: str) -> tuple[bytes, str]:
     """An ``ExportTraceServiceResponse`` body and its content type.
 
-    ``partial_success`` is left unset when nothing was rejected, as the specification asks.
+    ``partial_success`` is left unset when nothing was rejected and there is nothing to
+    warn of; with 0 rejected spans its message is a warning, as the specification allows.
     """
     response = ExportTraceServiceResponse()
-    if rejected:
+    if rejected or message:
         response.partial_success.CopyFrom(
             ExportTracePartialSuccess(rejected_spans=rejected, error_message=message)
         )

@@ -64,6 +64,20 @@ ORPHAN_TOOL_SPANS = Counter(
     "execute_tool spans whose model call was not in the same export request.",
     registry=REGISTRY,
 )
+SKIPPED_SPANS = Counter(
+    "detector_otlp_skipped_spans",
+    "OTLP spans that became no record of their own, by reason (not_genai: no GenAI "
+    "operation; grouping: agent, workflow or chain spans; same_call: a second span of a "
+    "call already recorded; orphan_tool: a tool span without its call).",
+    ["reason"],
+    registry=REGISTRY,
+)
+FALLBACK_IDENTITY = Counter(
+    "detector_ingest_fallback_identity",
+    "Records that named no caller, stored under the unattributed fallback account.",
+    ["endpoint"],
+    registry=REGISTRY,
+)
 
 
 def count_batch(endpoint: str, result: BatchResult) -> None:

@@ -17,7 +17,13 @@ from sqlalchemy import Connection, Engine, func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from detector.store.event_log import LogTotals, totals
-from detector.store.pipeline_models import CASE_STATUSES, CaseRow, PipelineStateRow
+from detector.store.pipeline_models import (
+    CASE_STATUSES,
+    CaseRow,
+    PipelineStateRow,
+    QuarantineRow,
+)
+from detector.store.quarantine import progress, quarantined_records
 
 PIPELINE = "main"
 
@@ -25,8 +31,9 @@ PIPELINE = "main"
 class StoreCollector(Collector):
     """A Prometheus collector over one engine's event log, pipeline state and cases."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, stall_seconds: float = 300.0) -> None:
         self.engine = engine
+        self.stall_seconds = stall_seconds
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("detector_store_up", "1 when the store answered this scrape.")
@@ -36,7 +43,11 @@ class StoreCollector(Collector):
                 metrics = list(_log_metrics(log))
                 tables = set(inspect(conn).get_table_names())
                 if PipelineStateRow.__tablename__ in tables:
-                    metrics += _pipeline_metrics(conn, log)
+                    aside = (
+                        quarantined_records(conn) if QuarantineRow.__tablename__ in tables else 0
+                    )
+                    metrics += _pipeline_metrics(conn, log, aside)
+                    metrics += _progress_metrics(conn, self.stall_seconds)
                 if CaseRow.__tablename__ in tables:
                     metrics += _case_metrics(conn)
         except SQLAlchemyError:
@@ -69,7 +80,7 @@ def _log_metrics(log: LogTotals) -> Iterator[Metric]:
         )
 
 
-def _pipeline_metrics(conn: Connection, log: LogTotals) -> list[Metric]:
+def _pipeline_metrics(conn: Connection, log: LogTotals, quarantined: int) -> list[Metric]:
     row = conn.execute(
         select(
             PipelineStateRow.watermark,
@@ -79,7 +90,7 @@ def _pipeline_metrics(conn: Connection, log: LogTotals) -> list[Metric]:
             PipelineStateRow.late,
         ).where(PipelineStateRow.name == PIPELINE)
     ).first()
-    received = log.received
+    received = log.received - quarantined
     if row is None:
         return [_gauge("detector_pipeline_pending_records", _PENDING, received)]
     watermark, _, processed, windows, late = row
@@ -94,6 +105,12 @@ def _pipeline_metrics(conn: Connection, log: LogTotals) -> list[Metric]:
             "detector_pipeline_processed_records", "Records the pipeline folded in.", processed
         ),
         _counter("detector_pipeline_windows_closed", "Event-time windows closed.", windows),
+        _counter(
+            "detector_pipeline_quarantined_records",
+            "Records a pipeline step failed on, set aside in pipeline_quarantine so that "
+            "the records after them go on.",
+            quarantined,
+        ),
     ]
     if watermark is not None:
         metrics.append(
@@ -113,7 +130,43 @@ def _pipeline_metrics(conn: Connection, log: LogTotals) -> list[Metric]:
     return metrics
 
 
-_PENDING = "Records in the event log the pipeline has not processed yet."
+_PENDING = "Records in the event log the pipeline has neither processed nor set aside yet."
+
+
+def _progress_metrics(conn: Connection, stall_seconds: float) -> list[Metric]:
+    state = progress(conn, stall_seconds=stall_seconds)
+    metrics: list[Metric] = [
+        _gauge(
+            "detector_pipeline_backlog_records",
+            "Records in segments the pipeline has not processed yet.",
+            state.backlog_records,
+        ),
+        _gauge(
+            "detector_pipeline_backlog_segments",
+            "Segments the pipeline has not processed yet.",
+            state.backlog_segments,
+        ),
+        _gauge(
+            "detector_pipeline_backlog_seconds",
+            "Wall-clock seconds since the oldest segment not yet processed was received.",
+            state.backlog_seconds,
+        ),
+        _gauge(
+            "detector_pipeline_stalled",
+            "1 when work has been pending longer than DETECTOR_PIPELINE_STALL_SECONDS "
+            "with no checkpoint for as long.",
+            1 if state.stalled else 0,
+        ),
+    ]
+    if state.since_progress is not None:
+        metrics.append(
+            _gauge(
+                "detector_pipeline_seconds_since_progress",
+                "Wall-clock seconds since the pipeline last checkpointed.",
+                state.since_progress,
+            )
+        )
+    return metrics
 
 
 def _case_metrics(conn: Connection) -> list[Metric]:

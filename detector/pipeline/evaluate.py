@@ -30,6 +30,7 @@ from detector.ingest.decode import ItemError
 from detector.ingest.service import validate_accounts, validate_records
 from detector.pipeline.cases import CaseUpdate
 from detector.pipeline.engine import META_SCHEMA, Engine, EngineConfig
+from detector.pipeline.truth import active_truth, gateway_accounts, truth_entities, with_entity
 from detector.schema import Limits
 from detector.scoring.scorer import ClusterScorer
 from detector.store.event_log import decode_payload, prepare_batch
@@ -130,17 +131,27 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
 
 
-def grade(scenario: Scenario, updates: list[CaseUpdate]) -> dict[str, Any]:
-    """The evaluation document (see the module docstring)."""
-    # Only accounts that sent traffic count: a short run's truth file also lists the
+def grade(
+    scenario: Scenario,
+    updates: list[CaseUpdate],
+    *,
+    gateway_programs: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
+    """The evaluation document (see the module docstring).
+
+    Accounts are graded as the engine counts them (``detector.pipeline.truth``): the
+    end users of accounts whose program is one of ``gateway_programs`` (by default
+    ``EngineConfig``'s) are entities
+    of their own, a campaign hidden among a reseller's end users is recalled over
+    those end users, and honest end users of honest resellers are honest entities.
+    """
+    programs = EngineConfig().gateway_programs if gateway_programs is None else gateway_programs
+    gateways = gateway_accounts(scenario.accounts, programs)
+    # Only entities that sent traffic count: a short run's truth file also lists the
     # replacement accounts of a campaign that would have started after it ended.
-    active = (
-        pl.scan_parquet(scenario.day_files()).select("account_id").unique().collect()
-        if scenario.day_files()
-        else pl.DataFrame(schema={"account_id": pl.String})
-    )
-    truth = scenario.truth.select("account_id", "label", "kind").join(
-        active, on="account_id", how="semi"
+    traffic = _traffic(scenario, gateways)
+    truth = active_truth(
+        scenario.truth.select([c for c in scenario.truth.columns if c in _TRUTH]), traffic
     )
     last = {u.case_id: u for u in updates}
     opened = {u.case_id: u.opened_at for u in updates}
@@ -192,7 +203,7 @@ def grade(scenario: Scenario, updates: list[CaseUpdate]) -> dict[str, Any]:
             "hours_from_start": round((first - start) / 3600, 1) if first is not None else None,
             "share_seen_before_case": None
             if first is None
-            else _share_before(scenario, label, first),
+            else _share_before(scenario, label, first, gateways),
         }
     lookalike_cases = [c["case_id"] for c in cases if c["majority"] == "honest"]
     return {
@@ -207,13 +218,39 @@ def grade(scenario: Scenario, updates: list[CaseUpdate]) -> dict[str, Any]:
     }
 
 
-def _share_before(scenario: Scenario, label: str, when: float) -> float:
-    ids = scenario.truth.filter(pl.col("label") == label).select("account_id")
+_TRUTH = ("account_id", "label", "kind", "via_account_id", "end_user_id")
+
+
+def _records(path: Path, *columns: str) -> pl.DataFrame:
+    """``columns`` of a day file, ``end_user_id`` as null where the run has none."""
+    names = pl.read_parquet_schema(path)
+    return pl.read_parquet(path, columns=[c for c in columns if c in names]).with_columns(
+        *[pl.lit(None, pl.String).alias(c) for c in columns if c not in names]
+    )
+
+
+def _traffic(scenario: Scenario, gateways: list[str]) -> pl.DataFrame:
+    """The distinct entities (``entity``) of the run's records, with their account."""
+    seen = [
+        with_entity(
+            _records(path, "account_id", "end_user_id")
+            .with_columns(pl.when(pl.col("account_id").is_in(gateways)).then(pl.col("end_user_id")))
+            .unique(),
+            gateways,
+        ).select("entity", "account_id")
+        for path in scenario.day_files()
+    ]
+    empty = pl.DataFrame(schema={"entity": pl.String, "account_id": pl.String})
+    return pl.concat([empty, *seen]).unique()
+
+
+def _share_before(scenario: Scenario, label: str, when: float, gateways: list[str]) -> float:
+    truth = truth_entities(scenario.truth)
+    ids = truth.filter(pl.col("label") == label).select(pl.col("account_id").alias("entity"))
     before = total = 0
     for path in scenario.day_files():
-        day = pl.read_parquet(path, columns=["account_id", "ts_start"]).join(
-            ids, on="account_id", how="semi"
-        )
+        day = with_entity(_records(path, "account_id", "end_user_id", "ts_start"), gateways)
+        day = day.join(ids, on="entity", how="semi")
         total += day.height
         before += int((day["ts_start"] < when).sum())
     return round(before / max(1, total), 5)
@@ -285,8 +322,9 @@ def evaluate_scenario(
 ) -> str:
     """Replay, grade, write ``evaluation.json`` and ``report.html``; returns the text report."""
     scenario = Scenario.load(root)
-    updates, fed, seconds = replay(scenario, config or EngineConfig())
-    result = grade(scenario, updates)
+    config = config or EngineConfig()
+    updates, fed, seconds = replay(scenario, config)
+    result = grade(scenario, updates, gateway_programs=config.gateway_programs)
     result["replay"] = {"records": fed, "seconds": round(seconds, 1)}
     target = out or root / "evaluation"
     target.mkdir(parents=True, exist_ok=True)

@@ -10,24 +10,27 @@ import io
 import logging
 import math
 import os
-import pickle
 import socket
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from typing import Any
 
 import polars as pl
-import zstandard
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
-from detector.features.frames import narrow, read_records
+from detector.errors import StoreUnavailableError
+from detector.features.frames import RECORD_SCHEMA, narrow, read_records
 from detector.observability.metrics import observe_window
 from detector.pipeline.cases import CaseInfo, CaseUpdate
 from detector.pipeline.engine import META_SCHEMA, Engine, EngineConfig
+from detector.pipeline.screen import screen
+from detector.pipeline.snapshot import StaleState, library_versions
+from detector.pipeline.threads import PipelineThreads
 from detector.scoring.scorer import ClusterScorer
 from detector.store import case_identity as identity
 from detector.store import cases as store
@@ -36,77 +39,36 @@ from detector.store.clearing import clear_quiet_cases
 from detector.store.db import write_transaction
 from detector.store.event_log import decode_into, totals
 from detector.store.models import AccountRow
+from detector.store.quarantine import Quarantined, quarantine, quarantined_records
 
 log = logging.getLogger("detector.pipeline")
 
-# Bumped when the pickled engine's layout changes: an old checkpoint is then rebuilt
-# from the event log instead of being unpickled into the wrong shape.
-STATE_VERSION = 13
+# Bumped when the checkpoint's layout changes (``pipeline.snapshot``): an old
+# checkpoint is then rebuilt from the event log instead of being read into the wrong
+# shape.
+STATE_VERSION = 14
 
-# Chunks are read and parsed on this thread, ahead of the engine (``PipelineRunner``
-# reads one chunk at a time: its segments are decompressed into the runner's buffer).
 # Segments fetched from the store in one query while a chunk is read.
 _FETCH_SEGMENTS = 64
-_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline-read")
 
 
-def library_versions() -> dict[str, str]:
-    """The versions of the libraries whose objects and hashes the state holds: polars
-    promises no stable hash across versions, and river's models pickle their own
-    layout. A state written under others is rebuilt, never read."""
-    return {name: version(name) for name in ("polars", "river", "numpy")}
-
-
-def encode_state(engine: Engine) -> bytes:
-    """The engine pickled and compressed, for the checkpoint, after the library
-    versions it was written under (a pickle of their own, read before the engine).
-
-    Pickled straight into the compressor, on both cores: a full scenario's state
-    pickles to hundreds of megabytes, which as one byte string cost page faults and
-    a second pass at every checkpoint, while nothing else runs.
-    """
-    out = io.BytesIO()
-    compressor = zstandard.ZstdCompressor(level=1, threads=-1)
-    with compressor.stream_writer(out, closefd=False) as writer:
-        pickle.dump(library_versions(), writer, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.dump(engine, writer, protocol=pickle.HIGHEST_PROTOCOL)
-    return out.getvalue()
-
-
-class StaleState(Exception):
-    """A checkpoint this process cannot read: written under other library versions,
-    or not an engine's."""
-
-
-def decode_state(blob: bytes) -> Engine:
-    """The engine of a checkpoint written by ``encode_state``; ``StaleState`` when it
-    was written under other library versions (checked before the engine is read,
-    since unpickling frames of another polars may fail in ways no ``except`` sees)
-    or cannot be read."""
-    reader = zstandard.ZstdDecompressor().stream_reader(blob)
-    try:
-        # The blob is written only by this pipeline into its own database.
-        written = pickle.load(reader)  # noqa: S301
-    except Exception as error:
-        raise StaleState(f"state unreadable: {error}") from error
-    if written != library_versions():
-        raise StaleState(f"state written under {written}, this process has {library_versions()}")
-    try:
-        engine = pickle.load(reader)  # noqa: S301
-    except Exception as error:
-        raise StaleState(f"state unreadable: {error}") from error
-    if not isinstance(engine, Engine):
-        raise StaleState(f"state holds a {type(engine).__name__}, not an Engine")
-    return engine
+def _outage(error: BaseException) -> bool:
+    """Whether ``error`` is the store's or the machine's, not the records': a step
+    that meets one is retried as it is, and nothing is set aside for it."""
+    return isinstance(error, SQLAlchemyError | StoreUnavailableError | MemoryError)
 
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """Segments read from the store, as ``(segment id, record count)``, and their
-    records parsed to the narrow frame."""
+    """Segments read from the store, as ``(segment id, records taken in)``, and their
+    records parsed to the narrow frame. A chunk that a step failed on before comes
+    with its ``rows`` still compressed and no records: it is screened first
+    (``PipelineRunner._screened``), and then carries what was set aside."""
 
     segments: list[tuple[int, int]]
-    records: pl.DataFrame
+    records: pl.DataFrame | None
+    rows: list[tuple[int, int, bytes]] | None = None
+    quarantined: list[Quarantined] = field(default_factory=list)
 
     @property
     def last_id(self) -> int:
@@ -119,11 +81,19 @@ class RunStats:
     records: int = 0
     late: int = 0
     cases_written: int = 0
+    quarantined: int = 0
+
+
+__all__ = ["STATE_VERSION", "BackgroundWorker", "PipelineRunner", "StaleState", "library_versions"]
 
 
 @dataclass
 class PipelineRunner:
-    """Drives an ``Engine`` from the store. Thread-safe: one step at a time."""
+    """Drives an ``Engine`` from the store. Thread-safe: one step at a time.
+
+    It owns the pipeline's threads (``pipeline.threads`` says who owns what): made
+    when it first steps, passed to every engine it builds or restores, and shut down
+    by ``close``."""
 
     db: SqlEngine
     config: EngineConfig = field(default_factory=EngineConfig)
@@ -143,6 +113,28 @@ class PipelineRunner:
     # The chunk after the last one a step took in, being read (``step``); it holds
     # only segments no checkpoint covers, and goes with the state in memory.
     ahead_: Future[Chunk | None] | None = None
+    # Segments of a chunk that a step failed on (not for want of the store): the
+    # step is retried once as it was, in case the failure passes; the chunk is then
+    # screened, its failing records set aside (``pipeline.screen``). Kept across
+    # ``_forget``, dropped once a checkpoint covers them. Added to by the reading
+    # thread, hence the lock.
+    suspects_: set[int] = field(default_factory=set)
+    suspects_lock_: threading.Lock = field(default_factory=threading.Lock)
+    threads_: PipelineThreads | None = None
+
+    def _threads(self) -> PipelineThreads:
+        if self.threads_ is None:
+            self.threads_ = PipelineThreads()
+        return self.threads_
+
+    def close(self) -> None:
+        """Shut the threads down and drop the state in memory (the checkpoint holds
+        it); a later step makes them again and restores it."""
+        with self.lock_:
+            threads, self.threads_ = self.threads_, None
+            self._forget()
+        if threads is not None:
+            threads.shutdown()
 
     # -- state ---------------------------------------------------------------------
 
@@ -175,7 +167,9 @@ class PipelineRunner:
             )
             return None
         try:
-            return decode_state(stored.state)
+            return Engine.restore(
+                stored.state, threads=self._threads(), versions=library_versions()
+            )
         except StaleState:
             log.warning(
                 "pipeline state unreadable: rebuilding it from the event log", exc_info=True
@@ -187,7 +181,7 @@ class PipelineRunner:
         marked for replay and every decision to be learned again: history is taken
         in again, never skipped, and no case id is numbered afresh."""
         scorer = ClusterScorer(threshold=self.config.threshold)
-        engine = Engine(config=self.config, scorer=scorer)
+        engine = Engine(config=self.config, scorer=scorer, threads=self._threads())
         with write_transaction(self.db) as conn:
             known = identity.known_cases(conn)
             next_number = identity.next_case_number(conn)
@@ -223,6 +217,7 @@ class PipelineRunner:
                     AccountRow.email_domain,
                     AccountRow.signup_ip,
                     AccountRow.program,
+                    AccountRow.country,
                 )
             ).all()
         frame = pl.DataFrame(
@@ -232,21 +227,27 @@ class PipelineRunner:
         self.meta_key_ = (int(key[0]), key[1])
 
     def _checkpoint(
-        self, engine: Engine, segments: list[tuple[int, int, int]], updates: list[CaseUpdate]
+        self,
+        engine: Engine,
+        segments: list[tuple[int, int, int]],
+        updates: list[CaseUpdate],
+        quarantined: Sequence[Quarantined] = (),
     ) -> int | None:
-        """Write the engine, the segments it took in and the case updates in one
-        transaction; returns the cases written, or None (nothing written) when the
-        lease passed to another worker since this one last checkpointed."""
-        blob = encode_state(engine)
+        """Write the engine, the segments it took in, the records it set aside and
+        the case updates in one transaction; returns the cases written, or None
+        (nothing written) when the lease passed to another worker since this one
+        last checkpointed."""
+        blob = engine.snapshot()
         with write_transaction(self.db) as conn:
             # Checked in the transaction that writes: a worker whose lease lapsed
-            # while it pickled must not overwrite what its successor wrote.
+            # while it wrote its snapshot must not overwrite what its successor wrote.
             lease = store.take_lease(
                 conn, holder=self.holder, now=time.time(), ttl=self.lease_seconds
             )
             if not lease.continued:
                 return None
             store.mark_processed(conn, segments=segments)
+            quarantine(conn, items=quarantined)
             written = store.write_case_updates(conn, updates=updates)
             link_campaigns(conn, updates=updates, threshold=self.config.threshold)
             clear_quiet_cases(
@@ -268,6 +269,19 @@ class PipelineRunner:
                     decisions_seen=self.decisions_seen_,
                     state=blob,
                 ),
+            )
+        with self.suspects_lock_:
+            self.suspects_.difference_update(s for s, _, _ in segments)
+        for item in quarantined:
+            # Where it is and what failed; never the record itself, which may carry
+            # a prompt: it is in the quarantine table for whoever may read it.
+            log.warning(
+                "set aside %d record(s) of segment %d%s at %s: %s",
+                item.record_count,
+                item.segment_id,
+                "" if item.line is None else f", line {item.line}",
+                item.stage,
+                item.error,
             )
         return written
 
@@ -308,6 +322,8 @@ class PipelineRunner:
         stats = RunStats()
         marks: list[tuple[int, int, int]] = []
         updates: list[CaseUpdate] = []
+        quarantined: list[Quarantined] = []
+        chunk: Chunk | None = None
         started = time.monotonic()
         # The next chunk is read and parsed on a second thread while the engine
         # works on this one: polars and zstd release the GIL, so the two overlap.
@@ -315,32 +331,69 @@ class PipelineRunner:
         # reading goes on while this step checkpoints.
         ahead, self.ahead_ = self.ahead_, None
         if ahead is None:
-            ahead = _READER.submit(self._load, 0)
+            ahead = self._threads().reader.submit(self._load, 0)
         while True:
             chunk = ahead.result()
             if chunk is None:
                 break
             if not self._keep_lease():
                 return self._handed_over()
-            ahead = _READER.submit(self._load, chunk.last_id)
-            late_by_segment = self._feed(engine, chunk)
+            ahead = self._threads().reader.submit(self._load, chunk.last_id)
+            if chunk.records is None:
+                chunk = self._screened(engine, chunk)
+            try:
+                late_by_segment = self._feed(engine, chunk)
+                updates += self._advance(engine)
+            except BaseException as error:
+                self._suspect(chunk.segments, error)
+                raise
             marks += [(s, n, late_by_segment.get(s, 0)) for s, n in chunk.segments]
+            quarantined += chunk.quarantined
             stats.segments += len(chunk.segments)
-            stats.records += len(chunk.records)
+            stats.records += sum(n for _, n in chunk.segments)
             stats.late += sum(late_by_segment.values())
-            updates += self._advance(engine)
+            stats.quarantined += sum(q.record_count for q in chunk.quarantined)
             if time.monotonic() - started >= self.checkpoint_seconds:
                 self.ahead_ = ahead
                 break
-        if flush:
-            updates += self._advance(engine, flush=True)
-        updates += engine.settle()
+        try:
+            if flush:
+                updates += self._advance(engine, flush=True)
+            updates += engine.settle()
+        except BaseException as error:
+            # Ticks run behind the chunks: the last chunk taken in is the suspect.
+            if chunk is not None:
+                self._suspect(chunk.segments, error)
+            raise
         if marks or updates or flush:
-            written = self._checkpoint(engine, marks, updates)
+            written = self._checkpoint(engine, marks, updates, quarantined)
             if written is None:
                 return self._handed_over()
             stats.cases_written = written
         return stats
+
+    def _suspect(self, segments: list[tuple[int, int]], error: BaseException) -> None:
+        """Remember the segments of a chunk a step failed on, unless the store or the
+        machine failed: the next step screens them."""
+        if _outage(error):
+            return
+        with self.suspects_lock_:
+            self.suspects_.update(s for s, _ in segments)
+
+    def _screened(self, engine: Engine, chunk: Chunk) -> Chunk:
+        """``chunk`` with the records that fail taking in set aside (``screen``)."""
+        assert chunk.rows is not None
+        found = screen(chunk.rows, engine.probe)
+        records = (
+            pl.concat(found.records)
+            if found.records
+            else narrow(pl.DataFrame(schema=RECORD_SCHEMA))  # no record passed
+        )
+        return Chunk(
+            segments=[(s, found.taken.get(s, 0)) for s, _ in chunk.segments],
+            records=records,
+            quarantined=found.quarantined,
+        )
 
     def _advance(self, engine: Engine, *, flush: bool = False) -> list[CaseUpdate]:
         """``engine.advance``, timing each closed window for the window-time histogram."""
@@ -384,12 +437,23 @@ class PipelineRunner:
         rows = self._read_chunk(after)
         if not rows:
             return None
-        ndjson = decode_into([p for _, _, p in rows], self.buffer_)
-        return Chunk(segments=[(s, n) for s, n, _ in rows], records=narrow(read_records(ndjson)))
+        segments = [(s, n) for s, n, _ in rows]
+        with self.suspects_lock_:
+            suspect = not self.suspects_.isdisjoint(s for s, _ in segments)
+        if suspect:
+            return Chunk(segments=segments, records=None, rows=rows)
+        try:
+            ndjson = decode_into([p for _, _, p in rows], self.buffer_)
+            records = narrow(read_records(ndjson))
+        except BaseException as error:
+            self._suspect(segments, error)
+            raise
+        return Chunk(segments=segments, records=records)
 
     def _feed(self, engine: Engine, chunk: Chunk) -> dict[int, int]:
         """Hand ``chunk`` to the engine; returns its late records by segment."""
         records = chunk.records
+        assert records is not None
         width = engine.config.window_seconds
         late_by_segment: dict[int, int] = {}
         if engine.closed_until is not None:
@@ -457,6 +521,7 @@ class PipelineRunner:
             total.records += stats.records
             total.late += stats.late
             total.cases_written += stats.cases_written
+            total.quarantined += stats.quarantined
             if stats.segments == 0:
                 break
         if flush:
@@ -472,9 +537,11 @@ class PipelineRunner:
             stored = store.load_state(conn)
             processed, late = store.processed_records(conn)
             lease = store.lease_holder(conn)
+            aside = quarantined_records(conn)
         return {
             "log": log_totals,
             "processed": processed,
+            "quarantined": aside,
             "late": late,
             "watermark": stored.watermark if stored else None,
             "max_event": stored.max_event if stored else None,
@@ -514,3 +581,4 @@ class BackgroundWorker:
             self.runner.release()
         except Exception:
             log.warning("could not release the pipeline lease", exc_info=True)
+        self.runner.close()

@@ -74,6 +74,7 @@ def figures(number: int, root: Path, result: dict[str, Any]) -> dict[str, Any]:
         "honest_share_in_cases": result["honest_share_in_cases"],
         "lookalike_cases": len(result["lookalike_cases"]),
         "lookalike_kinds": _lookalike_kinds(cases),
+        "reseller_entities_in_cases": _reseller_entities(cases),
         "cases": len(cases),
         "parameters": world,
     }
@@ -87,6 +88,17 @@ def _lookalike_kinds(cases: list[dict[str, Any]]) -> dict[str, int]:
             for kind, count in case["kinds"].items():
                 kinds[str(kind)] = kinds.get(str(kind), 0) + int(count)
     return kinds
+
+
+def _reseller_entities(cases: list[dict[str, Any]]) -> int:
+    """Honest reseller accounts and their end users inside any case (a campaign's
+    included: a campaign hidden among end users may take honest ones along)."""
+    return sum(
+        int(count)
+        for case in cases
+        for kind, count in case["kinds"].items()
+        if kind in ("reseller", "reseller_end_user")
+    )
 
 
 def worst(worlds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -164,8 +176,9 @@ def evaluate_worlds(
             root = base / f"world-{number}"
             generate_world(number, run, root)
             scenario = Scenario.load(root)
-            updates, fed, seconds = replay(scenario, config or EngineConfig())
-            result = grade(scenario, updates)
+            config = config or EngineConfig()
+            updates, fed, seconds = replay(scenario, config)
+            result = grade(scenario, updates, gateway_programs=config.gateway_programs)
             result["replay"] = {"records": fed, "seconds": round(seconds, 1)}
             (root / "evaluation.json").write_text(json.dumps(result, indent=2) + "\n")
             worlds.append(figures(number, root, result))

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from detector.features.frames import RECORD_SCHEMA, narrow
 from detector.features.windows import WindowAggregate, aggregate_window, with_key_hashes
-from detector.pipeline.engine import gateway_entities
+from detector.pipeline.account_state import gateway_entities
 
 # The four frames a window leaves behind, by name: the three of ``WindowAggregate``
 # and the records per model, from which stage 2 works out the models first seen in
@@ -76,7 +76,7 @@ def narrow_schema() -> pa.Schema:
 
 def narrow_batch(table: pa.Table, gateways: frozenset[str]) -> pa.Table:
     """Stored records (Spark read them with ``RECORD_SCHEMA``) to the narrow frame the
-    engine holds, with the end users of ``gateways`` as entities (``Engine.add``)."""
+    engine holds, with the end users of ``gateways`` as entities (``AccountState.entities``)."""
     records = pl.from_arrow(table)
     assert isinstance(records, pl.DataFrame)
     records = records.select([pl.col(n).cast(t) for n, t in RECORD_SCHEMA.items()])

@@ -25,7 +25,8 @@ from sqlalchemy import select
 from detector.config import get_settings
 from detector.pipeline.cases import CaseInfo, CaseUpdate
 from detector.pipeline.engine import META_SCHEMA, Engine, EngineConfig
-from detector.pipeline.runner import STATE_VERSION, StaleState, decode_state, encode_state
+from detector.pipeline.runner import STATE_VERSION
+from detector.pipeline.snapshot import StaleState
 from detector.scaleout.frames import PARTS, firsts, from_ipc, window_aggregate
 from detector.scoring.scorer import ClusterScorer
 from detector.store import aggregates
@@ -53,6 +54,7 @@ def read_meta(db: SqlEngine) -> pl.DataFrame:
                 AccountRow.email_domain,
                 AccountRow.signup_ip,
                 AccountRow.program,
+                AccountRow.country,
             )
         ).all()
     return pl.DataFrame(
@@ -130,7 +132,7 @@ class Stage2:
         engine = None
         if saved is not None and saved.version == STATE_VERSION:
             try:
-                engine = decode_state(saved.state)
+                engine = Engine.restore(saved.state)
                 self.after_batch_ = saved.after_batch
                 self.decisions_seen_ = saved.decisions_seen
             except StaleState:
@@ -176,7 +178,7 @@ class Stage2:
             updates = feeder.feed(parts)
             updates += engine.settle()
             after = max([p.batch_id for p in parts], default=self.after_batch_)
-            blob = encode_state(engine)
+            blob = engine.snapshot()
             with write_transaction(self.db) as conn:
                 store.write_case_updates(conn, updates=updates)
                 link_campaigns(conn, updates=updates, threshold=self.config.threshold)

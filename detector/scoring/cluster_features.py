@@ -9,6 +9,7 @@ import polars as pl
 
 from detector.features.capability import CAPABILITIES
 from detector.features.state import HOURS
+from detector.features.timezones import night_masks
 from detector.features.windows import ACCOUNT_HASH, with_match_hashes
 
 # Programmes CAMPAIGNS.md lists as the most abused sign-up paths.
@@ -43,6 +44,7 @@ FEATURE_LIMITS: dict[str, tuple[float, float]] = {
     "volume_spread": (0.0, 3.0),
     "span_hours": (0.0, 24.0 * 60),
     "template_accounts_share": (0.0, 1.0),
+    "night_accounts_share": (0.0, 1.0),
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURE_LIMITS)
 
@@ -127,7 +129,8 @@ def cluster_features(
     )
     signup = _signup_features(meta.join(members, on="account_id"), state)
     frame = totals
-    for part in (*tops, template_users, spread, signup, day_shape(state)):
+    nights = night_accounts(state, meta)
+    for part in (*tops, template_users, spread, signup, day_shape(state), nights):
         frame = frame.join(part, on="cluster_id", how="left")
     frame = frame.with_columns(pl.col("hour_flatness").fill_null(UNSHAPED_FLATNESS)).fill_null(0)
     lockstep = lockstep_scores(members, minutes)
@@ -257,6 +260,34 @@ def day_shape(state: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# An account is up at night where it signed up when half its records fall in that
+# country's dead of night (00:00-06:00 local): a quarter of a flat day's, a few per
+# cent of a person's, all of a remote operator's working day.
+NIGHT_SHARE = 0.5
+
+
+def night_accounts(state: pl.DataFrame, meta: pl.DataFrame) -> pl.DataFrame:
+    """Per cluster: ``night_accounts``, how many members with a day shape (from
+    ``MIN_SHAPED_RECORDS`` records) send most of their traffic in the night of the
+    country they signed up from (``features.timezones``). Per account, from its own
+    hours: a framework's users worldwide are each awake in their own day."""
+    if "country" not in meta.columns:
+        return pl.DataFrame(schema={"cluster_id": pl.String(), "night_accounts": pl.Int64()})
+    joined = state.select("cluster_id", "account_id", *HOURS).join(
+        meta.select("account_id", "country"), on="account_id", how="left"
+    )
+    hours = joined.select(HOURS).to_numpy().astype(float)
+    records = hours.sum(axis=1)
+    masks = night_masks(joined["country"])
+    night = (hours * masks).sum(axis=1) / records.clip(1, None)
+    up = (records >= MIN_SHAPED_RECORDS) & masks.any(axis=1) & (night >= NIGHT_SHARE)
+    return (
+        pl.DataFrame({"cluster_id": joined["cluster_id"], "up": up})
+        .group_by("cluster_id")
+        .agg(pl.col("up").sum().cast(pl.Int64).alias("night_accounts"))
+    )
+
+
 def lockstep_scores(members: pl.DataFrame, minutes: pl.DataFrame, sample: int = 64) -> pl.DataFrame:
     """Per cluster: the mean correlation of members' per-minute volume with the rest
     of the cluster (SynchroTrap's intuition: coordinated accounts move together).
@@ -360,6 +391,7 @@ def _finish(frame: pl.DataFrame, pop_mix: np.ndarray) -> pl.DataFrame:
         (pl.col("errors") / records).alias("error_share"),
         (pl.col("_rate_sd") / pl.col("_rate_mean")).alias("volume_spread"),
         (pl.col("template_users") / pl.col("account_count")).alias("template_accounts_share"),
+        (pl.col("night_accounts") / pl.col("account_count")).alias("night_accounts_share"),
     ).select(
         "cluster_id",
         "account_count",

@@ -168,16 +168,23 @@ def signup_burst(x: Row) -> Evidence | None:
     return None
 
 
+def _few(x: Row) -> int:
+    """How many accounts make a pattern mean something: five in general, three on
+    cards that pay for several organisations (already what organisations do not do;
+    a farm starts with a few accounts and adds more as they are banned)."""
+    return 3 if x["cross_org_payment_share"] >= 0.3 and x["single_org"] < 1 else 5
+
+
 def round_the_clock(x: Row) -> Evidence | None:
     # The shape of a day needs a day of traffic before it means anything.
-    if x["span_hours"] >= 24 and x["hour_flatness"] >= 0.97 and x["account_count"] >= 5:
+    if x["span_hours"] >= 24 and x["hour_flatness"] >= 0.97 and x["account_count"] >= _few(x):
         return Evidence("round_the_clock", 1.0, "traffic runs flat round the clock")
     return None
 
 
 def low_cache(x: Row) -> Evidence | None:
     # Rotating accounts and fresh task variants defeat the prompt cache.
-    if x["cache_reuse"] < 0.12 and x["account_count"] >= 5:
+    if x["cache_reuse"] < 0.12 and x["account_count"] >= _few(x):
         return Evidence(
             "low_cache", 1.0, f"only {_pct(x['cache_reuse'])} of input tokens come from the cache"
         )
@@ -199,8 +206,12 @@ def independent_users(x: Row) -> Evidence | None:
     # own human day. A campaign would have to fake all of these at once, account by
     # account, and is then left to be told by what it asks for. Volumes are not
     # required to be heavy-tailed: over a user base's first day they are not yet.
+    # Independence is a finding, not a default: where neither cards nor networks
+    # are known (a gateway's end users have none of their own) it says nothing.
     if (
         x["account_count"] >= 5
+        and x["instruments"] >= 1
+        and x["ip_prefixes"] >= 1
         and not shares_infrastructure(x)
         and x["accounts_per_instrument"] <= 1.2
         and x["hour_flatness"] < 0.85
@@ -236,8 +247,31 @@ def cache_heavy(x: Row) -> Evidence | None:
     return None
 
 
+def night_shift(x: Row) -> Evidence | None:
+    # Accounts that sign up from one country and work through its night live
+    # elsewhere, or are machines: a farm's operator claims whatever countries pass
+    # sign-up but keeps the hours of its own timezone. Judged account by account.
+    night = round(x["night_accounts_share"] * x["account_count"])
+    if night >= 3 and x["night_accounts_share"] >= 0.3:
+        return Evidence(
+            "night_shift",
+            1.0,
+            f"{night} of its {int(x['account_count'])} accounts send most of their traffic "
+            "in the dead of night where they signed up",
+        )
+    return None
+
+
 def human_rhythm(x: Row) -> Evidence | None:
-    if x["span_hours"] >= 24 and x["hour_flatness"] < 0.85:
+    # A working day explains away what a class or a team shares, not cards that pay
+    # for several organisations (operators keep office hours too), nor a working
+    # day kept in the night of the countries its accounts claim.
+    if (
+        x["span_hours"] >= 24
+        and x["hour_flatness"] < 0.85
+        and x["cross_org_payment_share"] < 0.3
+        and x["night_accounts_share"] < 0.3
+    ):
         return Evidence("human_rhythm", -1.0, "traffic follows a working-day rhythm")
     return None
 
@@ -294,6 +328,7 @@ RULES: tuple[Rule, ...] = (
     signup_burst,
     round_the_clock,
     low_cache,
+    night_shift,
     even_volume,
     independent_users,
     one_organisation,

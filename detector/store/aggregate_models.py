@@ -1,7 +1,7 @@
 """Tables of the scaled-out deployment (detector/scaleout): stage 1's committed
 micro-batches and the window aggregates each wrote, which stage 2 reads.
 
-Created by migration 0006. An aggregate is stored as a frame per window, part and
+Created by migration 0007. An aggregate is stored as a frame per window, part and
 batch (Arrow IPC), not a column per feature: its columns follow detector/features,
 and a table per feature set would need a migration at every change there.
 """
@@ -30,7 +30,7 @@ class Stage1Batch(Base):
 
 
 class Stage2State(Base):
-    """Stage 2's checkpoint: the engine (``runner.encode_state``) and the last stage-1
+    """Stage 2's checkpoint: the engine (``Engine.snapshot``) and the last stage-1
     batch it took in, written with the case updates that batch led to."""
 
     __tablename__ = "stage2_state"

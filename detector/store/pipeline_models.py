@@ -164,3 +164,27 @@ class PipelineLeaseRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(256))
     expires_at: Mapped[float] = mapped_column(Float(precision=53))
+
+
+class QuarantineRow(Base):
+    """A record (``line`` of segment ``segment_id``) or a whole segment (``line`` is
+    None) that a pipeline step failed on, set aside so that the records after it go
+    on. Created by migration 0006_quarantine; written in the checkpoint that marks its
+    segment processed, so a record is either taken in or here, never both or neither.
+
+    ``stage`` names what failed (``decode``: the segment's payload; ``parse``: the
+    record's JSON against the record schema; ``prepare``: the engine's per-record
+    work); ``payload`` is the record's stored NDJSON line, kept for inspection.
+    """
+
+    __tablename__ = "pipeline_quarantine"
+
+    id: Mapped[int] = mapped_column(Int64Key, primary_key=True, autoincrement=True)
+    segment_id: Mapped[int] = mapped_column(Int64Key, index=True)
+    line: Mapped[int | None] = mapped_column(Integer)
+    record_count: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[str | None] = mapped_column(String(128))
+    stage: Mapped[str] = mapped_column(String(32))
+    error: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    quarantined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

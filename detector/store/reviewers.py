@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.orm import aliased
 
 from detector.errors import InvalidRequestError, NotFoundError
 from detector.store.review_models import AuditRow, ReviewerRow, ReviewerSessionRow
-from detector.store.reviews import audit
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,22 +119,79 @@ def close_session(conn: Connection, *, token_hash: str) -> None:
     conn.execute(delete(ReviewerSessionRow).where(ReviewerSessionRow.token_hash == token_hash))
 
 
-def record_sign_in(conn: Connection, *, username: str, succeeded: bool, now: datetime) -> None:
-    """Audit a sign-in attempt; failures also feed the throttle (``failed_sign_ins``)."""
-    action = "signin" if succeeded else "signin_failed"
-    audit(conn, case_id=None, actor=username[:256], action=action, now=now)
+def record_sign_in_attempt(conn: Connection, *, username: str, address: str, now: datetime) -> int:
+    """Audit a sign-in attempt as failed, before its password is checked; its id.
 
-
-def failed_sign_ins(conn: Connection, *, username: str, since: datetime) -> int:
-    """Failed attempts on ``username`` since ``since``."""
+    Written (and committed by the caller) first, so that attempts running at the same
+    time count each other: ``sign_in_failures`` then sees every attempt committed
+    before its own, and at most the limit of them pass, however many race.
+    ``sign_in_succeeded`` turns the entry into a success once the password matched.
+    """
     return int(
         conn.execute(
-            select(func.count())
-            .select_from(AuditRow)
-            .where(
-                AuditRow.action == "signin_failed",
-                AuditRow.actor == username[:256],
-                AuditRow.created_at >= since,
+            insert(AuditRow)
+            .values(
+                case_id=None,
+                actor=username[:256],
+                action="signin_failed",
+                note=address[:256],
+                detail={},
+                created_at=now,
             )
+            .returning(AuditRow.id)
         ).scalar_one()
+    )
+
+
+def sign_in_succeeded(conn: Connection, *, attempt_id: int) -> None:
+    conn.execute(update(AuditRow).where(AuditRow.id == attempt_id).values(action="signin"))
+
+
+def sign_in_refused(conn: Connection, *, attempt_id: int) -> None:
+    """The attempt was over a limit and checked no password: ``signin_throttled``."""
+    conn.execute(
+        update(AuditRow).where(AuditRow.id == attempt_id).values(action="signin_throttled")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SignInFailures:
+    """Failed attempts in the window: on this name from this address, from this
+    address on any name, on this name from anywhere; and whether this name signed in
+    from this address before (then the name's own limit does not apply there)."""
+
+    pair: int
+    address: int
+    username: int
+    known_address: bool
+
+
+def sign_in_failures(
+    conn: Connection, *, username: str, address: str, since: datetime, known_since: datetime
+) -> SignInFailures:
+    """The counts the throttle decides on, read in one statement."""
+    name, where = username[:256], address[:256]
+    failed = (AuditRow.action == "signin_failed") & (AuditRow.created_at >= since)
+    # An alias, so that the subquery is not correlated with the counted rows.
+    earlier = aliased(AuditRow)
+    known = (
+        select(earlier.id)
+        .where(
+            earlier.action == "signin",
+            earlier.actor == name,
+            earlier.note == where,
+            earlier.created_at >= known_since,
+        )
+        .exists()
+    )
+    row = conn.execute(
+        select(
+            func.count().filter(failed & (AuditRow.actor == name) & (AuditRow.note == where)),
+            func.count().filter(failed & (AuditRow.note == where)),
+            func.count().filter(failed & (AuditRow.actor == name)),
+            known,
+        ).where(AuditRow.created_at >= since)
+    ).one()
+    return SignInFailures(
+        pair=int(row[0]), address=int(row[1]), username=int(row[2]), known_address=bool(row[3])
     )

@@ -101,8 +101,18 @@ async def main(url: str, token: str, *log_formats: str) -> None:
             user="acct-litellm-3",
             mock_response=Exception("upstream exploded"),
         )
+    # A stream: the mocked provider sends no usage chunk.
+    stream = await litellm.acompletion(
+        model="gpt-4o",
+        messages=[{"role": "user", "content": "Stream it"}],
+        user="acct-litellm-4",
+        stream=True,
+        mock_response="streamed answer",
+    )
+    async for _ in stream:
+        pass
     deadline = time.monotonic() + 20
-    while len(logger.log_queue) < 3 and time.monotonic() < deadline:
+    while len(logger.log_queue) < 4 and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     payloads = list(logger.log_queue)
     for log_format in log_formats:

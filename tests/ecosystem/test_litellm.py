@@ -33,16 +33,16 @@ def test_litellm_generic_api_callback_in_every_format(
     )
     assert run.returncode == 0, run.stderr[-3000:]
     out = json.loads(run.stdout.strip().splitlines()[-1])
-    assert out["queued"] == 3
+    assert out["queued"] == 4
     answers = out["answers"]
-    assert [a["status"] for a in answers] == [200] * 5  # one array, one NDJSON, three single
-    assert answers[0]["body"] == {"accepted": 3, "duplicates": 0, "rejected": 0, "errors": []}
+    assert [a["status"] for a in answers] == [200] * 6  # one array, one NDJSON, four single
+    assert answers[0]["body"] == {"accepted": 4, "duplicates": 0, "rejected": 0, "errors": []}
     # The same calls again, as NDJSON and one by one: the same event ids, so duplicates.
-    assert answers[1]["body"]["duplicates"] == 3
-    assert sum(a["body"]["duplicates"] for a in answers[2:]) == 3
+    assert answers[1]["body"]["duplicates"] == 4
+    assert sum(a["body"]["duplicates"] for a in answers[2:]) == 4
 
     records = {r["account_id"]: r for r in stored_records(engine).values()}
-    assert set(records) == {"acct-litellm-1", "acct-litellm-2", "acct-litellm-3"}
+    assert set(records) == {"acct-litellm-1", "acct-litellm-2", "acct-litellm-3", "acct-litellm-4"}
     key = settings.fingerprint_key.get_secret_value().encode()
     tooled = records["acct-litellm-1"]
     assert tooled["event_id"].startswith("litellm-")
@@ -69,10 +69,13 @@ def test_litellm_generic_api_callback_in_every_format(
     failed = records["acct-litellm-3"]
     assert failed["status"] == "error"
     assert failed["http_status"] == 500
+    # LiteLLM logs 0 and 0 for a call that failed: nothing was measured, nothing is stored.
+    assert "input_tokens" not in failed and "output_tokens" not in failed
+    assert records["acct-litellm-4"]["stream"] is True
 
 
 @pytest.mark.db
-def test_bad_payloads_are_answered_per_item(server: LiveServer) -> None:
+def test_bad_payloads_are_answered_per_item(server: LiveServer, engine: Engine) -> None:
     good = {
         "id": "chatcmpl-1",
         "litellm_call_id": "call-1",
@@ -98,13 +101,16 @@ def test_bad_payloads_are_answered_per_item(server: LiveServer) -> None:
         unauthenticated = httpx.post(f"{server.url}/v1/litellm", json=[good])
     assert answer.status_code == 200
     body = answer.json()
-    assert (body["accepted"], body["rejected"]) == (1, 4)
+    # The payload that names no caller is kept under the explicit fallback account.
+    assert (body["accepted"], body["rejected"]) == (2, 3)
     errors = {e["index"]: e for e in body["errors"]}
-    assert errors[1]["field"] == "account_id"
-    assert "spend_logs_metadata.account_id" in errors[1]["message"]
+    assert 1 not in errors
     assert errors[2]["field"] == "ts_end" and "before ts_start" in errors[2]["message"]
     assert errors[3]["field"] == "input_tokens"
     assert errors[4]["message"] == "payload: must be a StandardLoggingPayload object"
+    fallback = stored_records(engine)["litellm-call-2"]
+    assert fallback["account_id"].startswith("unattributed:litellm:key-")
+    assert fallback["attributes"]["detector.identity"] == "fallback"
     assert garbage.status_code == 400
     assert "StandardLoggingPayload" in garbage.json()["detail"]
     assert unauthenticated.status_code == 401

@@ -50,10 +50,11 @@ def test_tool_spans_fold_through_wrappers_and_orphans_are_counted() -> None:
         tool("05", "ls", parent="99"),  # its call is not in this request
         span("06", {"http.method": "GET"}),
     ]
-    mapped, orphans = map_spans(spans, CTX)
+    mapped, outcome = map_spans(spans, CTX)
     assert [r["event_id"] for r in mapped.records] == [f"otlp-{TRACE}-01"]
     assert mapped.records[0]["response_tool_call_names"] == ["grep"]
-    assert orphans == 1
+    assert outcome.orphan_tool_spans == 1
+    assert outcome.skipped["not_genai"] == 2
     assert mapped.errors == []
 
 
@@ -90,17 +91,15 @@ def test_cached_tokens_reported_apart_are_added_to_input() -> None:
     assert (record["input_tokens"], record["cache_read_input_tokens"]) == (910, 900)
 
 
-@pytest.mark.parametrize(
-    ("attrs", "field"),
-    [
-        ({"gen_ai.operation.name": "chat", "gen_ai.request.model": "m"}, "account_id"),
-        ({"gen_ai.operation.name": "chat", "user.id": "a"}, "request_model"),
-    ],
-    ids=["no-account", "no-model"],
-)
-def test_required_fields_name_where_to_set_them(attrs: dict[str, Any], field: str) -> None:
-    with pytest.raises(MapError, match=f"^{field}: required; set"):
-        span_record(span("01", attrs), CTX)
+def test_required_fields_name_where_to_set_them() -> None:
+    with pytest.raises(MapError, match=r"^request_model: required; set"):
+        span_record(span("01", {"gen_ai.operation.name": "chat", "user.id": "a"}), CTX)
+    strict = MapContext(key=b"k", max_prompt_chars=20, identity_fallback=False)
+    nobody = span("01", {"gen_ai.operation.name": "chat", "gen_ai.request.model": "m"})
+    mapped, _ = map_spans([nobody], strict)
+    assert mapped.records == []
+    assert mapped.errors[0].field == "account_id"
+    assert mapped.errors[0].message.startswith("account_id: required; set")
 
 
 def test_span_without_start_is_refused() -> None:
@@ -173,3 +172,29 @@ def test_litellm_bodies() -> None:
         split_payloads(b"{broken", max_items=5)
     with pytest.raises(BadBatchError, match="over the limit of 1"):
         split_payloads(b"[1, 2]", max_items=1)
+
+
+def test_litellm_proxy_without_virtual_keys() -> None:
+    """The proxy names every call of a key-less set-up ``default_user_id``, and logs the
+    deployment it routed to as ``model``: neither is what the record wants."""
+    payload = {
+        "id": "chatcmpl-2",
+        "startTime": 1_771_804_800.0,
+        "model": "openai/gpt-4o-mini",
+        "model_group": "gpt-4o-mini",
+        "metadata": {"user_api_key_user_id": "default_user_id"},
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "status": "failure",
+    }
+    ctx = MapContext(key=b"k", max_prompt_chars=20, sender="key-1")
+    record = payload_record(payload, ctx)
+    assert record["account_id"] == "unattributed:litellm:key-1"
+    assert record["attributes"]["detector.identity"] == "fallback"
+    assert record["request_model"] == "gpt-4o-mini"
+    assert "input_tokens" not in record and "output_tokens" not in record
+    strict = MapContext(key=b"k", max_prompt_chars=20, identity_fallback=False)
+    with pytest.raises(MapError, match=r"^account_id: required"):
+        payload_record(payload, strict)
+    named = {**payload, "model_parameters": {"user": "acct-5"}}
+    assert payload_record(named, ctx)["account_id"] == "acct-5"

@@ -112,11 +112,17 @@ def test_rejected_spans_are_reported_in_partial_success(server: LiveServer, engi
         answer = client.post("/v1/traces", json=body)
     assert answer.status_code == 200
     partial = answer.json()["partialSuccess"]
-    assert partial["rejectedSpans"] == "2"  # int64 is a string in OTLP/JSON
+    assert partial["rejectedSpans"] == "1"  # int64 is a string in OTLP/JSON
     message = partial["errorMessage"]
-    assert "span 0000000000000002" in message and "account_id: required" in message
     assert "span 0000000000000003" in message and "input_tokens" in message
-    assert list(stored_records(engine)) == [f"otlp-{TRACE}-0000000000000001"]
+    # Told, not silent: the span that is no call, and the call that names no caller.
+    assert "skipped 1 spans: 1 not a model call" in message
+    assert "1 calls name no caller" in message
+    stored = stored_records(engine)
+    assert list(stored) == [f"otlp-{TRACE}-0000000000000001", f"otlp-{TRACE}-0000000000000002"]
+    fallback = stored[f"otlp-{TRACE}-0000000000000002"]
+    assert fallback["account_id"].startswith("unattributed:unknown_service:key-")
+    assert fallback["attributes"]["detector.identity"] == "fallback"
 
 
 def test_protobuf_partial_success_is_protobuf(server: LiveServer) -> None:
@@ -143,7 +149,7 @@ def test_protobuf_partial_success_is_protobuf(server: LiveServer) -> None:
     assert answer.headers["content-type"] == "application/x-protobuf"
     response = ExportTraceServiceResponse.FromString(answer.content)
     assert response.partial_success.rejected_spans == 1
-    assert "account_id: required" in response.partial_success.error_message
+    assert "request_model: required" in response.partial_success.error_message
 
 
 @pytest.mark.parametrize(

@@ -112,8 +112,9 @@ def test_exported_genai_spans_become_records(
     key = settings.fingerprint_key.get_secret_value().encode()
     chat_id = f"otlp-{chat_ids.trace_id:032x}-{chat_ids.span_id:016x}"
     old_id = f"otlp-{old_ids.trace_id:032x}-{old_ids.span_id:016x}"
-    # Three GenAI calls (agent, chat, old chat); the tool span folded, the HTTP span skipped.
-    assert len(records) == 3
+    # Two model calls (chat, old chat): the agent span groups calls and is none; the
+    # tool span is folded, the HTTP span skipped.
+    assert len(records) == 2
     chat_record = records[chat_id]
     expected_prompt = "Explain step by step why 2+2=4."
     assert chat_record["account_id"] == "acct-1"

@@ -9,7 +9,6 @@ import threading
 
 import pytest
 
-from detector.pipeline import engine as engine_module
 from detector.pipeline.cases import CaseUpdate
 from detector.pipeline.engine import Engine
 from tests.pipeline.test_event_time import frames, run, summary
@@ -25,7 +24,7 @@ def test_a_slow_analysis_changes_no_update_and_blocks_checkpoints(traffic: Traff
     engine.add(records)
     # The analysing thread is held busy, so every tick waits for it.
     release = threading.Event()
-    blocker = engine_module._ANALYSER.submit(release.wait, 30)
+    blocker = engine.threads.analyser.submit(release.wait, 30)
     try:
         steps = engine.closing(flush=True)
         early: list[CaseUpdate] = []

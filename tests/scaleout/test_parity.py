@@ -24,8 +24,9 @@ from detector.features.frames import narrow, read_records
 from detector.features.windows import WindowAggregate
 from detector.ingest.service import Ingestor
 from detector.pipeline.cases import CaseUpdate
-from detector.pipeline.engine import Closing, EngineConfig
+from detector.pipeline.clock import Closing, EventClock
 from detector.pipeline.engine import Engine as PipelineEngine
+from detector.pipeline.engine import EngineConfig
 from detector.scaleout.spark import session
 from detector.scaleout.stage1 import Job, run
 from detector.scaleout.stage2 import Feeder, Stage2, read_meta
@@ -37,14 +38,15 @@ from tests.pipeline.traffic import make_traffic
 PER_TRIGGER = 3
 
 
-class Recording(PipelineEngine):
-    """The engine, keeping every aggregate it merges: closed windows and corrections."""
+class Recording(EventClock):
+    """The engine's clock, keeping every aggregate the engine merges: closed windows
+    and corrections."""
 
     seen: list[tuple[str, WindowAggregate]]
 
-    def _close(self, window: Closing) -> None:
+    def close(self, window: Closing) -> float | None:
         self.seen.append(("window", window.aggregate.result()))
-        super()._close(window)
+        return super().close(window)
 
     def _corrections(self) -> list[WindowAggregate]:
         made = super()._corrections()
@@ -52,10 +54,13 @@ class Recording(PipelineEngine):
         return made
 
 
-def recording(config: EngineConfig) -> Recording:
-    engine = Recording(config=config, scorer=ClusterScorer(threshold=config.threshold))
-    engine.seen = []
-    return engine
+def recording(config: EngineConfig) -> tuple[PipelineEngine, Recording]:
+    """An engine, and its clock that records what it merges."""
+    engine = PipelineEngine(config=config, scorer=ClusterScorer(threshold=config.threshold))
+    clock = Recording(config=config)
+    clock.seen = []
+    engine.clock = clock
+    return engine, clock
 
 
 def arrival(batches: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
@@ -123,7 +128,7 @@ def test_spark_stages_match_the_embedded_engine(
     meta = read_meta(engine)
 
     # The embedded engine, taking the files in as Spark does: a few each trigger.
-    embedded = recording(config)
+    embedded, embedded_clock = recording(config)
     embedded.set_meta(meta)
     expected: list[CaseUpdate] = []
     for first in range(0, len(files), PER_TRIGGER):
@@ -148,15 +153,15 @@ def test_spark_stages_match_the_embedded_engine(
     finally:
         spark.stop()
 
-    distributed = recording(config)
+    distributed, distributed_clock = recording(config)
     stage2 = Stage2(engine, config, engine_=distributed, feeder_=Feeder(distributed))
     got = stage2.step()
 
-    assert [(kind, a.start) for kind, a in distributed.seen] == [
-        (kind, a.start) for kind, a in embedded.seen
+    assert [(kind, a.start) for kind, a in distributed_clock.seen] == [
+        (kind, a.start) for kind, a in embedded_clock.seen
     ]
-    assert any(kind == "correction" for kind, _ in embedded.seen)
-    for (_, mine), (_, theirs) in zip(distributed.seen, embedded.seen, strict=True):
+    assert any(kind == "correction" for kind, _ in embedded_clock.seen)
+    for (_, mine), (_, theirs) in zip(distributed_clock.seen, embedded_clock.seen, strict=True):
         for left, right in zip(frames(mine), frames(theirs), strict=True):
             assert_frame_equal(left, right)
     assert_frame_equal(last_updates(got), last_updates(expected))

@@ -9,6 +9,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from detector.features.state import HOURS, empty_accounts
+from detector.features.timezones import night_hours, night_masks
 from detector.pipeline.engine import META_SCHEMA
 from detector.scoring.cluster_features import (
     MIN_SHAPED_RECORDS,
@@ -18,7 +19,12 @@ from detector.scoring.cluster_features import (
     cluster_features,
     day_shape,
 )
-from detector.scoring.signatures import human_rhythm, one_organisation, round_the_clock
+from detector.scoring.signatures import (
+    human_rhythm,
+    night_shift,
+    one_organisation,
+    round_the_clock,
+)
 
 OFFICE = [0] * 9 + [10] * 8 + [0] * 7  # 09:00-17:00 local, ten calls an hour
 
@@ -48,10 +54,20 @@ def state(hours: dict[str, list[int]], orgs: dict[str, str | None] | None = None
     return pl.DataFrame(rows, schema=base.schema)
 
 
-def meta(orgs: dict[str, str | None], pay: str | None = "card-1") -> pl.DataFrame:
+def meta(
+    orgs: dict[str, str | None],
+    pay: str | None = "card-1",
+    countries: dict[str, str] | None = None,
+) -> pl.DataFrame:
     return pl.DataFrame(
         [
-            {"account_id": a, "created_at": 0.0, "org_id": org, "payment_fingerprint": pay}
+            {
+                "account_id": a,
+                "created_at": 0.0,
+                "org_id": org,
+                "payment_fingerprint": pay,
+                "country": (countries or {}).get(a),
+            }
             for a, org in orgs.items()
         ],
         schema=META_SCHEMA,
@@ -147,6 +163,47 @@ def test_a_cluster_without_any_day_shape_gets_the_neutral_flatness() -> None:
     assert x["hour_flatness"] == UNSHAPED_FLATNESS
     assert round_the_clock(x | {"span_hours": 48.0, "account_count": 5.0}) is None
     assert human_rhythm(x | {"span_hours": 48.0}) is None
+
+
+# -- hours kept against the country claimed -------------------------------------------
+
+
+def test_accounts_working_through_the_night_where_they_signed_up() -> None:
+    # One operator's office day at UTC-6, on accounts that claim Japan, Germany,
+    # India, China and the United States: in Japan, India and China that day is night.
+    claimed = {"jp": "JP", "de": "DE", "in": "IN", "cn": "CN", "us": "US"}
+    hours = {a: office_hours(-6) for a in claimed}
+    x = features(state(hours), meta({a: f"org-{a}" for a in claimed}, countries=claimed))
+    assert x["night_accounts_share"] == pytest.approx(3 / 5)
+    assert night_shift(x) is not None
+    assert human_rhythm(x | {"span_hours": 48.0}) is None
+
+
+def test_a_worldwide_user_base_is_awake_in_its_own_days() -> None:
+    zones = {"JP": 9, "DE": 1, "IN": 5, "CN": 8, "US": -6, "BR": -3, "GB": 0, "AU": 10}
+    hours = {country.lower(): office_hours(tz) for country, tz in zones.items()}
+    claimed = {country.lower(): country for country in zones}
+    x = features(state(hours), meta({a: f"org-{a}" for a in hours}, countries=claimed))
+    assert x["night_accounts_share"] == 0.0
+    assert night_shift(x) is None
+
+
+def test_unknown_countries_and_thin_accounts_are_not_judged() -> None:
+    night_in_japan = [10] * 6 + [0] * 18  # 00:00-06:00 UTC: 09:00-15:00 in Japan
+    tokyo_night = [0] * 15 + [10] * 6 + [0] * 3  # 15:00-21:00 UTC: 00:00-06:00 in Japan
+    hours = {"a": tokyo_night, "b": tokyo_night, "c": [1] * 2 + [0] * 22, "d": night_in_japan}
+    claimed = {"a": "XX", "b": "RU", "c": "JP", "d": "JP"}  # unknown; too wide; thin; day
+    x = features(state(hours), meta({a: f"org-{a}" for a in hours}, countries=claimed))
+    assert x["night_accounts_share"] == 0.0
+
+
+def test_night_hours_of_a_country_spanning_zones_are_night_in_all_of_them() -> None:
+    assert night_hours("JP") == frozenset(range(15, 21))
+    assert night_hours("US") == frozenset({8, 9, 10})  # 00-06 at UTC-5 and at UTC-8
+    assert night_hours("RU") == frozenset()
+    assert night_hours(None) == frozenset()
+    masks = night_masks(pl.Series(["JP", None, "ZZ"]))
+    assert masks.sum(axis=1).tolist() == [6, 0, 0]
 
 
 @pytest.mark.parametrize(

@@ -144,8 +144,54 @@ EDGES: dict[str, Case] = {
         {"hour_flatness": 1.0, "span_hours": 23.0},
         False,
     ),
+    "round_the_clock-4-accounts": (
+        sig.round_the_clock,
+        {"hour_flatness": 1.0, "account_count": 4.0},
+        False,
+    ),
+    "round_the_clock-3-accounts-on-cards-across-orgs": (
+        sig.round_the_clock,
+        {"hour_flatness": 1.0, "account_count": 3.0, "cross_org_payment_share": 0.3},
+        True,
+    ),
+    "round_the_clock-2-accounts-on-cards-across-orgs": (
+        sig.round_the_clock,
+        {"hour_flatness": 1.0, "account_count": 2.0, "cross_org_payment_share": 1.0},
+        False,
+    ),
     "low_cache-0.11": (sig.low_cache, {"cache_reuse": 0.11}, True),
     "low_cache-0.12": (sig.low_cache, {"cache_reuse": 0.12}, False),
+    "low_cache-4-accounts": (sig.low_cache, {"cache_reuse": 0.0, "account_count": 4.0}, False),
+    "low_cache-3-accounts-on-cards-across-orgs": (
+        sig.low_cache,
+        {"cache_reuse": 0.0, "account_count": 3.0, "cross_org_payment_share": 0.3},
+        True,
+    ),
+    "low_cache-3-accounts-one-org": (
+        sig.low_cache,
+        {
+            "cache_reuse": 0.0,
+            "account_count": 3.0,
+            "cross_org_payment_share": 1.0,
+            "single_org": 1.0,
+        },
+        False,
+    ),
+    "night_shift-3-accounts-30%": (
+        sig.night_shift,
+        {"account_count": 10.0, "night_accounts_share": 0.3},
+        True,
+    ),
+    "night_shift-2-accounts": (
+        sig.night_shift,
+        {"account_count": 2.0, "night_accounts_share": 1.0},
+        False,
+    ),
+    "night_shift-29%": (
+        sig.night_shift,
+        {"night_accounts_share": 0.29},
+        False,
+    ),
     "even_volume-0.59": (
         sig.even_volume,
         {"volume_spread": 0.59, "log_records_per_account": 4.5},
@@ -178,6 +224,16 @@ EDGES: dict[str, Case] = {
         {"hour_flatness": 0.8, "volume_spread": 1.5, "ip_prefixes_per_account": 0.5},
         False,
     ),
+    "independent_users-nothing-known-of-cards": (
+        sig.independent_users,
+        {"hour_flatness": 0.8, "instruments": 0.0, "accounts_per_instrument": 0.0},
+        False,
+    ),
+    "independent_users-nothing-known-of-networks": (
+        sig.independent_users,
+        {"hour_flatness": 0.8, "ip_prefixes": 0.0},
+        False,
+    ),
     "one_organisation": (sig.one_organisation, {"single_org": 1.0, "instruments": 1.0}, True),
     "one_organisation-two-cards": (
         sig.one_organisation,
@@ -190,6 +246,16 @@ EDGES: dict[str, Case] = {
     "cache_heavy-under-half": (sig.cache_heavy, {"cache_reuse": 0.49}, False),
     "human_rhythm-0.84": (sig.human_rhythm, {"hour_flatness": 0.84}, True),
     "human_rhythm-0.85": (sig.human_rhythm, {"hour_flatness": 0.85}, False),
+    "human_rhythm-cards-across-orgs": (
+        sig.human_rhythm,
+        {"hour_flatness": 0.5, "cross_org_payment_share": 0.3},
+        False,
+    ),
+    "human_rhythm-night-where-they-signed-up": (
+        sig.human_rhythm,
+        {"hour_flatness": 0.5, "night_accounts_share": 0.3},
+        False,
+    ),
     "low_rate-0.49-an-hour": (sig.low_rate, {"log_records_per_account": 3.56}, True),
     "low_rate-0.5-an-hour": (sig.low_rate, {"log_records_per_account": 3.59}, False),
     "low_rate-cards-across-orgs": (

@@ -40,10 +40,26 @@ class LiveServer:
         )
 
 
-def wait_ready(url: str, timeout: float = 30.0, path: str = "/readyz") -> None:
-    """Poll ``path`` until it answers 200 (``/healthz`` for a server whose store is down)."""
+# A server starting on a loaded 2-core machine (migrations, its pipeline and ingest
+# processes) can take tens of seconds; a polled wait costs nothing when it is quick.
+READY_TIMEOUT = 180.0
+
+
+def wait_ready(
+    url: str,
+    timeout: float = READY_TIMEOUT,
+    path: str = "/readyz",
+    proc: subprocess.Popen[bytes] | None = None,
+) -> None:
+    """Poll ``path`` until it answers 200 (``/healthz`` for a server whose store is down).
+
+    With ``proc``, a server process that exits while starting fails at once, with its
+    exit code, rather than at the deadline.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited with {proc.returncode} while starting")
         try:
             if httpx.get(f"{url}{path}", timeout=2).status_code == 200:
                 return
@@ -86,7 +102,7 @@ def serve_in_process(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(url)
+        wait_ready(url, proc=proc)
         token = full_env["DETECTOR_API_TOKENS"].split(",")[0]
         yield LiveServer(url=url, token=token), proc
     finally:

@@ -1,14 +1,17 @@
-"""``/healthz`` (the process answers) and ``/readyz`` (store reachable, schema at head)."""
+"""``/healthz`` (the process answers) and ``/readyz`` (store reachable, schema at head,
+pipeline not stalled)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from detector.api.deps import State
 from detector.api.responses import JSONBytes
 from detector.store.migrate import current_revision, head_revision
+from detector.store.quarantine import Progress, progress
 
 router = APIRouter()
 
@@ -16,6 +19,11 @@ router = APIRouter()
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+def _pipeline(engine: Engine, stall_seconds: float) -> Progress:
+    with engine.connect() as conn:
+        return progress(conn, stall_seconds=stall_seconds)
 
 
 @router.get("/readyz")
@@ -36,4 +44,29 @@ async def readyz(state: State) -> JSONBytes:
             },
             status_code=503,
         )
-    return JSONBytes({"status": "ok", "database": "ok", "schema": current})
+    try:
+        pipeline = await run_in_threadpool(
+            _pipeline, state.engine, state.settings.pipeline_stall_seconds
+        )
+    except SQLAlchemyError as exc:
+        return JSONBytes(
+            {"status": "unavailable", "database": f"unreachable: {type(exc).__name__}"},
+            status_code=503,
+        )
+    if pipeline.stalled:
+        return JSONBytes(
+            {
+                "status": "unavailable",
+                "database": "ok",
+                "schema": current,
+                "pipeline": f"stalled: {pipeline.reason()}",
+            },
+            status_code=503,
+        )
+    behind = (
+        f"behind: {pipeline.backlog_records} records in {pipeline.backlog_segments} "
+        f"segments, oldest received {pipeline.backlog_seconds:.0f} s ago"
+        if pipeline.backlog_segments
+        else "ok"
+    )
+    return JSONBytes({"status": "ok", "database": "ok", "schema": current, "pipeline": behind})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
-from detector.api.deps import Authorized, State, read_body
+from detector.api.deps import Authorized, State, bearer_token, read_body
 from detector.api.responses import JSONBytes
 from detector.ingest.litellm import ingest_litellm
 from detector.ingest.mapped import MapContext
@@ -23,7 +23,7 @@ async def post_litellm(request: Request, state: State) -> JSONBytes:
         state.ingestor,
         body,
         request.headers.get("content-encoding"),
-        MapContext.from_settings(state.settings),
+        MapContext.from_settings(state.settings, bearer_token(request)),
     )
     count_batch("litellm", result)
     return JSONBytes(result.as_dict())

@@ -17,6 +17,8 @@ router = APIRouter()
 async def metrics(state: State) -> Response:
     """Process metrics, then the store's totals (read now, in a worker thread)."""
     store = CollectorRegistry(auto_describe=False)
-    store.register(StoreCollector(state.engine))
+    store.register(
+        StoreCollector(state.engine, stall_seconds=state.settings.pipeline_stall_seconds)
+    )
     text = await run_in_threadpool(lambda: generate_latest(REGISTRY) + generate_latest(store))
     return Response(text, media_type=CONTENT_TYPE_LATEST)

@@ -31,10 +31,12 @@ def _iso(epoch: float | None) -> str | None:
 def pipeline_view(status: dict[str, Any]) -> dict[str, object]:
     log: LogTotals = status["log"]
     processed = int(status["processed"])
+    quarantined = int(status["quarantined"])
     return {
         "received": log.received,
         "processed": processed,
-        "pending": log.received - processed,
+        "pending": log.received - processed - quarantined,
+        "quarantined": quarantined,
         "watermark": _iso(status["watermark"]),
         "latest_event": _iso(log.latest_event),
         "late": status["late"],

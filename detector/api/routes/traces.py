@@ -5,12 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from detector.api.deps import Authorized, State, read_body
+from detector.api.deps import Authorized, State, bearer_token, read_body
 from detector.errors import BadBatchError, PayloadTooLargeError, UnsupportedMediaError
 from detector.ingest.mapped import MapContext
 from detector.ingest.otlp import answer, encoding_of, error_answer
 from detector.ingest.otlp_ingest import ingest_traces
-from detector.observability.metrics import ORPHAN_TOOL_SPANS, count_batch
+from detector.observability.metrics import (
+    FALLBACK_IDENTITY,
+    ORPHAN_TOOL_SPANS,
+    SKIPPED_SPANS,
+    count_batch,
+)
 
 router = APIRouter(prefix="/v1", dependencies=[Authorized])
 
@@ -27,7 +32,7 @@ async def post_traces(request: Request, state: State) -> Response:
             body,
             encoding,
             request.headers.get("content-encoding"),
-            MapContext.from_settings(state.settings),
+            MapContext.from_settings(state.settings, bearer_token(request)),
         )
     except BadBatchError as exc:
         code = 400
@@ -39,5 +44,8 @@ async def post_traces(request: Request, state: State) -> Response:
         return Response(content, status_code=code, media_type=media)
     count_batch("traces", result.batch)
     ORPHAN_TOOL_SPANS.inc(result.orphan_tool_spans)
+    for reason, count in result.outcome.skipped.items():
+        SKIPPED_SPANS.labels(reason).inc(count)
+    FALLBACK_IDENTITY.labels("traces").inc(result.outcome.fallback)
     content, media = answer(encoding, result.batch.rejected, result.error_message)
     return Response(content, media_type=media)

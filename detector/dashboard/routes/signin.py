@@ -27,19 +27,31 @@ from detector.dashboard.tokens import (
 from detector.dashboard.web import SECURITY_HEADERS, render
 from detector.store.db import write_transaction
 from detector.store.reviewers import (
+    USERNAME,
+    SignInFailures,
     close_session,
     credentials,
-    failed_sign_ins,
     open_session,
-    record_sign_in,
+    record_sign_in_attempt,
+    sign_in_failures,
+    sign_in_refused,
+    sign_in_succeeded,
 )
 
 router = APIRouter(prefix="/dashboard")
 
-# Online guessing is throttled per username: ten failures in fifteen minutes refuse
-# further attempts on that name until the window passes (every attempt is audited).
-THROTTLE_FAILURES = 10
+# Online guessing is throttled, every limit over the last fifteen minutes of failed
+# attempts (each attempt is audited with its client address):
+# - ten on one name from one address: the guesser at one address stops there;
+# - thirty from one address on any names: spraying names from one address stops too;
+# - a hundred on one name from everywhere, except from an address where that name
+#   signed in during the last thirty days. A guesser with many addresses stops at
+#   it, and cannot lock the reviewer out of the places they work from.
+PAIR_FAILURES = 10
+ADDRESS_FAILURES = 30
+USERNAME_FAILURES = 100
 THROTTLE_WINDOW = timedelta(minutes=15)
+KNOWN_ADDRESS_DAYS = timedelta(days=30)
 
 # Checked against when the username is unknown, so that a wrong name costs the same
 # scrypt time as a wrong password and names cannot be probed by timing.
@@ -73,17 +85,33 @@ def signin(
     if not presession or not csrf_matches(presession, csrf_token):
         return _form(request, next_path=target, error="The form expired; please sign in again.")
     name = username.strip()
+    # Escaped: behind a trusted proxy the address comes from X-Forwarded-For.
+    address = ascii(request.client.host if request.client else "unknown")[1:-1][:64]
     now = datetime.now(UTC)
+    # A name no reviewer can have (a NUL, which PostgreSQL refuses in a query, or
+    # any other character outside USERNAME) is audited escaped and never looked up.
+    plain = USERNAME.fullmatch(name) is not None
+    logged = name if plain else ascii(name)[1:-1]
+    with write_transaction(state.engine) as conn:
+        attempt = record_sign_in_attempt(conn, username=logged, address=address, now=now)
     with state.engine.connect() as conn:
-        recent = failed_sign_ins(conn, username=name, since=now - THROTTLE_WINDOW)
-        found = credentials(conn, username=name)
-    if recent >= THROTTLE_FAILURES:
-        message = "Too many failed attempts for this username; try again in 15 minutes."
+        failures = sign_in_failures(
+            conn,
+            username=logged,
+            address=address,
+            since=now - THROTTLE_WINDOW,
+            known_since=now - KNOWN_ADDRESS_DAYS,
+        )
+        found = credentials(conn, username=name) if plain else None
+    if throttled(failures):
+        # Counted while it was in flight; a refused attempt checked no password, so
+        # it is not a failure that later attempts count.
+        with write_transaction(state.engine) as conn:
+            sign_in_refused(conn, attempt_id=attempt)
+        message = "Too many failed attempts; try again in 15 minutes."
         return _form(request, next_path=target, error=message, status=429)
     stored = found[1] if found else _DUMMY_HASH
     if not verify_password(password, stored) or found is None:
-        with write_transaction(state.engine) as conn:
-            record_sign_in(conn, username=name, succeeded=False, now=now)
         return _form(
             request, next_path=target, error="Unknown username or wrong password.", status=401
         )
@@ -91,7 +119,7 @@ def signin(
     token = new_token()
     expires = now + timedelta(hours=state.settings.session_hours)
     with write_transaction(state.engine) as conn:
-        record_sign_in(conn, username=name, succeeded=True, now=now)
+        sign_in_succeeded(conn, attempt_id=attempt)
         open_session(
             conn, reviewer_id=reviewer.id, token_hash=token_hash(token), now=now, expires_at=expires
         )
@@ -116,6 +144,15 @@ def signout(state: State, signed: Checked) -> Response:
     response = RedirectResponse("/dashboard/signin", status_code=303, headers=SECURITY_HEADERS)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+def throttled(failures: SignInFailures) -> bool:
+    """Whether the attempt just recorded (and counted) is one past a limit."""
+    return (
+        failures.pair > PAIR_FAILURES
+        or failures.address > ADDRESS_FAILURES
+        or (failures.username > USERNAME_FAILURES and not failures.known_address)
+    )
 
 
 def _form(request: Request, *, next_path: str, error: str = "", status: int = 200) -> Response:

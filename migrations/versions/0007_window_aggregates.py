@@ -1,7 +1,7 @@
 """The scaled-out deployment: ``stage1_batches``, ``window_aggregates``, ``stage2_state``.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006_quarantine
 Create Date: 2026-12-07
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006_quarantine"
 branch_labels = None
 depends_on = None
 
