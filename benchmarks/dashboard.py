@@ -3,7 +3,7 @@
 Seeds a fresh database (SQLite by default) through the case store's tables, serves
 the real app on loopback, signs in through the form, and times each page over HTTP:
 the figure is the whole server-side render plus a loopback round trip, so it is an
-upper bound of the server time. Target: under 300 ms each.
+upper bound of the server time. Target: under 150 ms each.
 
     python -m benchmarks.dashboard [--cases 10000] [--accounts 20000] [--runs 7]
 """
@@ -25,7 +25,7 @@ from tests.dashboard.conftest import sign_in
 from tests.dashboard.seeding import add_test_reviewer, seed_case, seed_queue
 from tests.support.server import serve_in_thread
 
-TARGET_MS = 300.0
+TARGET_MS = 150.0
 
 
 def seed(url: str, cases: int, accounts: int) -> float:
@@ -39,6 +39,11 @@ def seed(url: str, cases: int, accounts: int) -> float:
         seed_case(conn, "big", score=0.99, account_ids=big, days=70)
     engine.dispose()
     return time.perf_counter() - started
+
+
+def headers(path: str) -> dict[str, str]:
+    """The API answers a token; the dashboard, the session cookie the client holds."""
+    return {"Authorization": "Bearer bench"} if path.startswith("/v1/") else {}
 
 
 def main() -> int:
@@ -58,6 +63,8 @@ def main() -> int:
             database_url=url,
             api_tokens=[SecretStr("bench")],
             pipeline_embedded=False,
+            # Nothing is ingested here: no pool of ingest processes to start.
+            ingest_processes=0,
         )
         pages = {
             f"queue of {args.cases:,} open cases, by score": "/dashboard",
@@ -66,6 +73,10 @@ def main() -> int:
             f"case page, {args.accounts:,} accounts": "/dashboard/cases/big",
             "case page, account search": "/dashboard/cases/big?q=hydra-0199",
             "case page, last page of accounts": "/dashboard/cases/big?page=200",
+            f"network of the {args.accounts:,}-account case": "/dashboard/cases/big/network",
+            "an account of it": "/dashboard/accounts/hydra-000042",
+            "a value it shares": "/dashboard/shared/payment?value=pay-big-0",
+            "API: the case with its account ids": "/v1/cases/big",
         }
         worst = 0.0
         with serve_in_thread(settings) as live:
@@ -73,11 +84,12 @@ def main() -> int:
             try:
                 print(f"{'page':<44}{'median ms':>10}{'max ms':>9}{'KiB':>7}")
                 for name, path in pages.items():
-                    client.get(path).raise_for_status()  # warm caches and templates
+                    # Warm caches and templates.
+                    client.get(path, headers=headers(path)).raise_for_status()
                     times = []
                     for _ in range(args.runs):
                         started = time.perf_counter()
-                        answer = client.get(path)
+                        answer = client.get(path, headers=headers(path))
                         times.append((time.perf_counter() - started) * 1000)
                         answer.raise_for_status()
                     median = statistics.median(times)

@@ -1,5 +1,5 @@
 """HTTP answers for what goes wrong under a request: the store being down, and a
-request FastAPI could not validate.
+request FastAPI could not validate (in the one 422 shape, ``api/problems.py``).
 
 A store that cannot be reached, is locked past its timeout, or has no schema yet is
 the same condition on every route: 503 with ``Retry-After``, as ingest and
@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
+from detector.api import problems
 from detector.api.responses import JSONBytes
 from detector.errors import StoreUnavailableError
 
@@ -27,8 +26,6 @@ log = logging.getLogger("detector.api")
 
 # PostgreSQL's undefined_table: the schema is not migrated yet (``detector db upgrade``).
 _UNDEFINED_TABLE = "42P01"
-# ctx values longer than this are the sender's input again, not the rule.
-_CTX_CHARS = 200
 
 STORE_DOWN = {"detail": "store unavailable; retry the request (event_id makes ingest retries safe)"}
 
@@ -47,37 +44,6 @@ def store_outage(exc: BaseException) -> bool:
     return False
 
 
-def validation_details(errors: Sequence[Any]) -> list[dict[str, Any]]:
-    """FastAPI's validation errors without the sender's input: the input may be a
-    password, a 10,000-character note, raw bytes or an upload, none of which belongs
-    in an answer (or can always be written as JSON). Each names where and the rule."""
-    details = []
-    for error in errors:
-        loc = [part if isinstance(part, int) else str(part) for part in error.get("loc", ())]
-        rule = str(error.get("msg", "invalid"))
-        if isinstance(error.get("input"), bytes):
-            rule = "must be a JSON object sent with Content-Type: application/json"
-        elif isinstance(error.get("input"), UploadFile):
-            rule = "must be a text field, not a file"
-        where = ".".join(str(part) for part in loc) or "request"
-        item: dict[str, Any] = {
-            "loc": loc,
-            "msg": rule,
-            "type": str(error.get("type", "")),
-            "message": f"{where}: {rule}",
-        }
-        ctx = {
-            str(key): value
-            for key, value in (error.get("ctx") or {}).items()
-            if isinstance(value, int | float | bool)
-            or (isinstance(value, str) and len(value) <= _CTX_CHARS)
-        }
-        if ctx:
-            item["ctx"] = ctx
-        details.append(item)
-    return details
-
-
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
 
@@ -94,4 +60,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONBytes:
-        return JSONBytes({"detail": validation_details(exc.errors())}, status_code=422)
+        return problems.unprocessable(problems.validation_problems(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONBytes:
+        return problems.http_error(exc)

@@ -6,15 +6,17 @@ session into a redirect to the sign-in page. See docs/dashboard.md.
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from detector.api import problems
 from detector.api.responses import JSONBytes
 from detector.dashboard.auth import SignInRequired
-from detector.dashboard.routes import actions, case, queue, records, signin
+from detector.dashboard.routes import actions, case, network, queue, records, signin
 from detector.dashboard.web import SECURITY_HEADERS, STATIC_DIR, render
 from detector.errors import InvalidRequestError, NotFoundError
 
@@ -23,8 +25,9 @@ __all__ = ["mount"]
 
 def mount(app: FastAPI) -> None:
     app.mount("/dashboard/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")
-    for module in (signin, queue, case, actions, records):
+    for module in (signin, queue, case, actions, records, network):
         app.include_router(module.router, include_in_schema=False)
+    app.include_router(actions.bulk, include_in_schema=False)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, _: SignInRequired) -> Response:
@@ -45,9 +48,35 @@ def mount(app: FastAPI) -> None:
     async def invalid(request: Request, exc: InvalidRequestError) -> Response:
         return _error(request, 422, str(exc))
 
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError) -> Response:
+        found = problems.validation_problems(exc)
+        if request.url.path.startswith("/dashboard"):
+            message = "; ".join(f"{field}: {rule}" for field, rule in found)
+            return _error(request, 422, message)
+        return problems.unprocessable(found)
+
 
 def _error(request: Request, status: int, message: str) -> Response:
-    """HTML for the dashboard's pages, JSON for the API."""
+    """HTML for the dashboard's pages, JSON for the API (422s in the API's one shape)."""
     if request.url.path.startswith("/dashboard"):
-        return render("error.html", status_code=status, reviewer=None, csrf="", message=message)
+        return render(
+            "error.html",
+            status_code=status,
+            reviewer=None,
+            csrf="",
+            message=message,
+            back=_back(request),
+        )
+    if status == 422:
+        return problems.unprocessable([problems.detail_problem(message)])
     return JSONBytes({"detail": message}, status_code=status)
+
+
+def _back(request: Request) -> str:
+    """The dashboard page the reviewer came from, if the browser said so: only a path
+    of this dashboard, never another site."""
+    came = urlsplit(request.headers.get("referer", ""))
+    if came.netloc != request.url.netloc or not came.path.startswith("/dashboard"):
+        return ""
+    return came.path + (f"?{came.query}" if came.query else "")

@@ -47,6 +47,8 @@ class CaseDetail:
     # Sign-ups per hour (when they all fell within three days) or per day.
     signups: list[tuple[datetime, int]]
     signups_hourly: bool
+    # Every other account's sign-ups in the same span and bins: the burst's baseline.
+    signups_elsewhere: list[tuple[datetime, int]]
     related: list[tuple[str, str, int, float]]
     decisions: list[Row[Any]] = field(default_factory=list)
     snooze: Row[Any] | None = None
@@ -82,6 +84,7 @@ def case_detail(
         programs=programs,
         signups=signups,
         signups_hourly=hourly,
+        signups_elsewhere=signup_baseline(conn, bins=signups, hourly=hourly),
         related=related_cases(conn, case=case),
         decisions=decisions,
         snooze=snooze,
@@ -184,6 +187,34 @@ def signup_profile(
     for moment, count in hours.items():
         days[moment.replace(hour=0)] += count
     return dict(programs.most_common()), sorted(days.items()), False
+
+
+def signup_baseline(
+    conn: Connection, *, bins: list[tuple[datetime, int]], hourly: bool
+) -> list[tuple[datetime, int]]:
+    """Sign-ups of the accounts outside the case, in the bins of the case's own, over
+    the span they cover: every sign-up in the span (one range scan of the indexed
+    ``accounts.created_at``) less the case's own, which ``bins`` already counts."""
+    if not bins:
+        return []
+    start = bins[0][0]
+    end = bins[-1][0] + (timedelta(hours=1) if hourly else timedelta(days=1))
+    created = AccountRow.created_at
+    if conn.dialect.name == "postgresql":
+        unit = "hour" if hourly else "day"
+        bucket: Any = func.date_trunc(unit, func.timezone("UTC", created))
+    else:
+        bucket = func.substr(created, 1, 13 if hourly else 10)
+    rows = conn.execute(
+        select(bucket, func.count()).where(created >= start, created < end).group_by(bucket)
+    ).all()
+    out: Counter[datetime] = Counter()
+    for moment, count in rows:
+        if isinstance(moment, str) and not hourly:
+            moment = moment + " 00"
+        out[_hour_start(moment)] += int(count)
+    out.subtract(dict(bins))
+    return sorted((moment, count) for moment, count in out.items() if count > 0)
 
 
 def _hour_start(value: datetime | str) -> datetime:

@@ -16,8 +16,9 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Text, cast, func, select
 
+from detector.store.outcomes import assignees, outcomes
 from detector.store.pipeline_models import CaseRow
-from detector.store.review_models import CaseViewRow
+from detector.store.review_models import AssignmentRow, CaseViewRow
 from detector.store.reviews import aware, latest_actions
 
 # Core selects of whole rows: these functions run on a Connection, not an ORM Session.
@@ -46,6 +47,13 @@ class QueueItem:
     # "new" (never opened by this reviewer), "changed" (updated since) or "".
     change: str
     regressed: bool
+    # What was decided (``store.outcomes``), who works on it, since when it waits.
+    outcome: str | None = None
+    assignee: str | None = None
+    queued_at: datetime | None = None
+    # Of ``account_count``, those in the cluster scored last (active in the pipeline's
+    # recent days): the accounts the reasons count.
+    active_accounts: int | None = None
 
 
 @dataclass(slots=True)
@@ -77,11 +85,18 @@ def queue(
     sort: str = "score",
     page: int = 1,
     per_page: int = 50,
+    mine: bool = False,
 ) -> Queue:
     counts = dict.fromkeys(STATUSES, 0)
     for name, count in conn.execute(select(CaseRow.status, func.count()).group_by(CaseRow.status)):
         counts[name] = int(count)
-    where = [] if status == "all" else [CaseRow.status == status]
+    where: list[Any] = [] if status == "all" else [CaseRow.status == status]
+    if mine:
+        where.append(
+            CaseRow.case_id.in_(
+                select(AssignmentRow.case_id).where(AssignmentRow.reviewer_id == reviewer_id)
+            )
+        )
     # Capability filtering needs each case's mix (JSON); only ids and mixes are read for
     # the whole status, the rest only for the page shown. The mix is fetched as text
     # and parsed with orjson: the stdlib decoder was 60% of a 10,000-case queue.
@@ -128,6 +143,8 @@ def _items(conn: Connection, *, reviewer_id: int, case_ids: list[str]) -> list[Q
     by_id = {
         row.case_id: row for row in conn.execute(select(CASES).where(CaseRow.case_id.in_(case_ids)))
     }
+    decided = outcomes(conn, cases={case_id: by_id[case_id].status for case_id in case_ids})
+    owners = assignees(conn, case_ids=case_ids)
     items = []
     for case_id in case_ids:
         row = by_id[case_id]
@@ -150,9 +167,18 @@ def _items(conn: Connection, *, reviewer_id: int, case_ids: list[str]) -> list[Q
                 reasons=list(row.reasons or [])[:2],
                 change=change,
                 regressed=case_id in regressed,
+                outcome=decided.get(case_id),
+                assignee=owners.get(case_id),
+                queued_at=None if row.queued_at is None else aware(row.queued_at),
+                active_accounts=_active(row.features),
             )
         )
     return items
+
+
+def _active(features: dict[str, Any] | None) -> int | None:
+    value = (features or {}).get("cluster_accounts")
+    return None if value is None else int(value)
 
 
 def _changes(conn: Connection, *, reviewer_id: int, where: list[Any]) -> tuple[int, int]:
@@ -178,3 +204,19 @@ def regressed_cases(conn: Connection, *, case_ids: list[str]) -> set[str]:
     system because it came back after a closing decision), not yet decided again."""
     latest = latest_actions(conn, case_ids=case_ids)
     return {case_id for case_id, action in latest.items() if action == "regressed"}
+
+
+def following(conn: Connection, *, reviewer_id: int, after: str) -> str | None:
+    """The next open case for this reviewer: highest score first among the cases
+    assigned to them or to nobody, ``after`` excluded."""
+    taken = select(AssignmentRow.case_id).where(AssignmentRow.reviewer_id != reviewer_id)
+    return conn.execute(
+        select(CaseRow.case_id)
+        .where(
+            CaseRow.status == "open",
+            CaseRow.case_id != after,
+            CaseRow.case_id.not_in(taken),
+        )
+        .order_by(*SORTS["score"])
+        .limit(1)
+    ).scalar()

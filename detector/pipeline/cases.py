@@ -50,6 +50,11 @@ class CaseUpdate:
     # accumulate), and every case of it; None while the case stands alone.
     campaign_id: str | None = None
     campaign_cases: list[str] = field(default_factory=list)
+    # The terms of the score's log-odds (``scoring.contributions``), as dicts.
+    contributions: list[dict[str, Any]] = field(default_factory=list)
+    # The start of the last window each account still in the running state was
+    # active in (event time, epoch seconds): the dashboard's "last active".
+    account_last_seen: dict[str, float] = field(default_factory=dict)
     # Whether ``shared`` and ``timeline`` are filled in. The engine gathers them
     # only for the latest update of each case, once it settles (``Engine.settle``):
     # an update that a later one of the same case supersedes keeps them empty.
@@ -140,18 +145,25 @@ def no_shared() -> dict[str, list[dict[str, Any]]]:
 
 
 def shared_by_case(
-    keys: pl.DataFrame, owners: pl.DataFrame, top: int = 5
+    keys: pl.DataFrame, owners: pl.DataFrame, top: int = 5, listed: int = 50
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """``shared_infrastructure`` of every case of ``owners`` (``case_id``,
-    ``account_id``) at once; cases with nothing shared are absent."""
+    ``account_id``) at once; cases with nothing shared are absent.
+
+    Each value also says how common it is outside the case: ``platform_accounts``
+    counts every account of ``keys`` (the accounts active at the tick) that uses it,
+    and ``account_ids`` / ``other_account_ids`` list up to ``listed`` of them inside
+    and outside the case, for the reviewer to follow."""
+    relevant = keys.filter(pl.col("kind").is_in(list(SHARED_KINDS)))
     grouped = (
-        keys.filter(
-            pl.col("account_id").is_in(owners["account_id"].implode())
-            & pl.col("kind").is_in(list(SHARED_KINDS))
-        )
+        relevant.filter(pl.col("account_id").is_in(owners["account_id"].implode()))
         .join(owners, on="account_id")
         .group_by("case_id", "kind", "value")
-        .agg(pl.col("account_id").n_unique().alias("accounts"), pl.col("records").sum())
+        .agg(
+            pl.col("account_id").n_unique().alias("accounts"),
+            pl.col("records").sum(),
+            pl.col("account_id").unique().sort().head(listed).alias("account_ids"),
+        )
         .filter(pl.col("accounts") >= 2)
         .sort(
             ["case_id", "kind", "accounts", "records", "value"],
@@ -159,13 +171,55 @@ def shared_by_case(
         )
         .filter(pl.int_range(pl.len()).over("case_id", "kind") < top)
     )
+    users = (
+        relevant.join(grouped.select("kind", "value").unique(), on=["kind", "value"])
+        .select("kind", "value", "account_id")
+        .unique()
+    )
+    platform = users.group_by("kind", "value").agg(
+        pl.col("account_id").n_unique().alias("platform_accounts")
+    )
+    outside = (
+        users.join(owners, on="account_id", how="left")
+        .group_by("kind", "value", "account_id")
+        .agg(pl.col("case_id").drop_nulls())
+    )
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for case_id, kind, value, n, r in grouped.select(
-        "case_id", "kind", "value", "accounts", "records"
-    ).iter_rows():
+    others = _outside_members(outside, grouped, listed)
+    for case_id, kind, value, n, r, ids, everyone in (
+        grouped.join(platform, on=["kind", "value"], how="left")
+        .select(
+            "case_id", "kind", "value", "accounts", "records", "account_ids", "platform_accounts"
+        )
+        .iter_rows()
+    ):
         shared = out.setdefault(case_id, no_shared())
-        shared[SHARED_KINDS[kind]].append({"value": value, "accounts": int(n), "records": int(r)})
+        shared[SHARED_KINDS[kind]].append(
+            {
+                "value": value,
+                "accounts": int(n),
+                "records": int(r),
+                "platform_accounts": int(everyone or n),
+                "account_ids": list(ids),
+                "other_account_ids": others.get((case_id, kind, value), []),
+            }
+        )
     return out
+
+
+def _outside_members(
+    outside: pl.DataFrame, grouped: pl.DataFrame, listed: int
+) -> dict[tuple[str, str, str], list[str]]:
+    """For each (case, kind, value) shown, up to ``listed`` accounts using the value
+    that are not of that case."""
+    found: dict[tuple[str, str, str], list[str]] = {}
+    holders: dict[tuple[str, str], list[tuple[str, list[str]]]] = {}
+    for kind, value, account, cases in outside.sort("account_id").iter_rows():
+        holders.setdefault((kind, value), []).append((account, cases))
+    for case_id, kind, value in grouped.select("case_id", "kind", "value").iter_rows():
+        chosen = [a for a, cases in holders.get((kind, value), []) if case_id not in cases]
+        found[(case_id, kind, value)] = chosen[:listed]
+    return found
 
 
 def timelines(daily: pl.DataFrame, owners: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:

@@ -46,7 +46,7 @@ log = logging.getLogger("detector.pipeline")
 # Bumped when the checkpoint's layout changes (``pipeline.snapshot``): an old
 # checkpoint is then rebuilt from the event log instead of being read into the wrong
 # shape.
-STATE_VERSION = 14
+STATE_VERSION = 15
 
 # Segments fetched from the store in one query while a chunk is read.
 _FETCH_SEGMENTS = 64

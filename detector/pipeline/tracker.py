@@ -35,6 +35,7 @@ from detector.pipeline.cases import (
 from detector.pipeline.config import DAY, EngineConfig
 from detector.pipeline.snapshot import Reader, StaleState, Writer
 from detector.scoring.cluster_features import FEATURE_NAMES, cluster_features
+from detector.scoring.contributions import typical
 from detector.scoring.scorer import ClusterScore, ClusterScorer
 
 
@@ -144,7 +145,7 @@ class CaseTracker:
                 self.scorer.learn_one(row)
                 continue
             due.append((info, row, result))
-        return self._updates(due, members, view, keys, active)
+        return self._updates(due, members, view, keys, active, typical(features, due))
 
     def _campaign(self, case_id: str) -> dict[str, Any]:
         """``campaign_id`` and ``campaign_cases`` of a case's update."""
@@ -175,6 +176,7 @@ class CaseTracker:
         view: TickView,
         keys: pl.DataFrame,
         active: pl.DataFrame,
+        baseline: dict[str, float] | None = None,
     ) -> list[CaseUpdate]:
         """The updates of the cases whose clusters were scored at this tick. Their
         evidence (shared infrastructure, timelines) is gathered for all of them in one
@@ -183,9 +185,12 @@ class CaseTracker:
         if not due:
             return []
         self.settle(superseded=frozenset(info.case_id for info, _, _ in due))
-        context = self._population_mix(active) | {
-            f"release_{model}": first for model, first in view.releases.items()
-        }
+        context = (
+            self._population_mix(active)
+            | {f"release_{model}": first for model, first in view.releases.items()}
+            | (baseline or {})
+            | {"active_days": float(self.config.active_days)}
+        )
         wanted = [row["cluster_id"] for _, row, _ in due]
         current: dict[str, list[str]] = dict(
             members.filter(pl.col("cluster_id").is_in(wanted))
@@ -225,12 +230,14 @@ class CaseTracker:
         )
         # Accounts that left the running state keep the count they last had.
         by_case = {info.case_id: info for info, _, _ in due}
-        for case_id, account, records in (
-            owners.join(view.accounts.select("account_id", "records"), on="account_id")
-            .select("case_id", "account_id", "records")
+        seen: dict[str, dict[str, float]] = {}
+        for case_id, account, records, last in (
+            owners.join(view.accounts.select("account_id", "records", "last_seen"), on="account_id")
+            .select("case_id", "account_id", "records", "last_seen")
             .iter_rows()
         ):
             by_case[case_id].records[account] = records
+            seen.setdefault(case_id, {})[account] = last
         updates = []
         for info, row, result in due:
             everyone = sorted(info.accounts)
@@ -249,7 +256,9 @@ class CaseTracker:
                     record_count=int(sum(records.values())),
                     capability_mix=capability_mix(row),
                     reasons=result.reasons,
-                    features=features | context,
+                    features=features | context | {"cluster_accounts": row["account_count"]},
+                    contributions=[term.as_dict() for term in result.contributions],
+                    account_last_seen=seen.get(info.case_id, {}),
                     shared=no_shared(),
                     timeline=[],
                     signatures=result.signatures,

@@ -16,6 +16,14 @@ from dataclasses import dataclass, field
 from river import anomaly
 
 from detector.scoring.cluster_features import FEATURE_LIMITS, FEATURE_NAMES
+from detector.scoring.contributions import (
+    Contribution,
+    anomaly_term,
+    baseline_term,
+    cap_term,
+    feedback_term,
+    signature_term,
+)
 from detector.scoring.feedback import FeedbackMemory
 from detector.scoring.signatures import evaluate
 
@@ -26,6 +34,8 @@ class ClusterScore:
     anomaly: float
     reasons: list[str]
     signatures: list[str]
+    # The terms of the log-odds, signed; they sum to the score's logit.
+    contributions: list[Contribution] = field(default_factory=list)
 
 
 def _sigmoid(z: float) -> float:
@@ -73,10 +83,21 @@ class ClusterScorer:
         shift = self.feedback.shift(x)
         z = self.bias + sum(e.weight for e in evidence)
         z += self.anomaly_weight * 2 * (anomalous - 0.5) + shift
+        uncapped = z
         if any(e.name == "nothing_decisive" for e in evidence) and shift <= 0:
             # Acting alike is not enough for a case: without a decisive sign (or a
             # reviewer's block on a cluster like it) the score stays under the threshold.
             z = min(z, math.log(self.threshold / (1 - self.threshold)) - 0.5)
+        terms = [
+            baseline_term(self.bias),
+            *(signature_term(e.name, e.weight, e.reason, x) for e in evidence),
+            anomaly_term(
+                self.anomaly_weight * 2 * (anomalous - 0.5), anomalous, self.learned_ >= 100
+            ),
+            feedback_term(shift),
+        ]
+        if z < uncapped:
+            terms.append(cap_term(z - uncapped))
         reasons = [e.reason for e in evidence if e.weight > 0]
         if anomalous >= 0.8:
             reasons.append(f"unusual among the clusters seen so far (anomaly {anomalous:.2f})")
@@ -90,6 +111,7 @@ class ClusterScorer:
             anomaly=anomalous,
             reasons=reasons,
             signatures=[e.name for e in evidence if e.weight > 0],
+            contributions=terms,
         )
 
     def learn_one(self, x: Mapping[str, float]) -> None:

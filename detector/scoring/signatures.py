@@ -23,6 +23,11 @@ def _pct(value: float) -> str:
     return f"{round(100 * value)}%"
 
 
+def _rate(value: float) -> str:
+    # Two significant figures: one decimal place shows 0.04 an hour as "0.0".
+    return f"{value:.2g}" if value < 1 else f"{value:.1f}"
+
+
 Row = Mapping[str, float]
 Rule = Callable[[Row], Evidence | None]
 
@@ -286,7 +291,7 @@ def low_rate(x: Row) -> Evidence | None:
     if x["span_hours"] >= 6 and rate < 0.5 and x["cross_org_payment_share"] < 0.3:
         weight = -2.5 if rate < 0.3 else -1.5
         return Evidence(
-            "low_rate", weight, f"each account sends {rate:.1f} requests an hour on average"
+            "low_rate", weight, f"each account sends {_rate(rate)} requests an hour on average"
         )
     return None
 

@@ -213,6 +213,7 @@ def write_case_updates(conn: Connection, *, updates: Iterable[CaseUpdate]) -> in
             "shared": item.shared,
             "timeline": item.timeline,
             "signatures": item.signatures,
+            "contributions": item.contributions,
         }
         opened_at = _time(item.opened_at)
         # A case opens when its cluster crosses the threshold: flagged then, at least
@@ -222,6 +223,7 @@ def write_case_updates(conn: Connection, *, updates: Iterable[CaseUpdate]) -> in
             status="open",
             opened_at=opened_at,
             last_flagged_at=opened_at,
+            queued_at=now,
             **values,
         )
         conn.execute(stmt.on_conflict_do_update(index_elements=["case_id"], set_=values))
@@ -260,6 +262,24 @@ def _refresh_counts(conn: Connection, item: CaseUpdate) -> None:
         stmt,
         [{"cid": item.case_id, "aid": a, "n": n} for a, n in item.account_records.items()],
     )
+    if item.account_last_seen:
+        seen = (
+            update(CaseAccountRow)
+            .where(
+                and_(
+                    CaseAccountRow.case_id == bindparam("cid"),
+                    CaseAccountRow.account_id == bindparam("aid"),
+                )
+            )
+            .values(last_seen_at=bindparam("at"))
+        )
+        conn.execute(
+            seen,
+            [
+                {"cid": item.case_id, "aid": a, "at": _time(t)}
+                for a, t in item.account_last_seen.items()
+            ],
+        )
 
 
 def case_summaries(

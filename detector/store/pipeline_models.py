@@ -43,7 +43,9 @@ class CaseRow(Base):
       (``payment``, ``ip_prefix``, ``client``, ``template``, ``system``), each a list
       of ``{"value": str, "accounts": int, "records": int}``;
     - ``timeline``: ``[{"day": "YYYY-MM-DD", "records": int, "accounts": int}, ...]``;
-    - ``signatures``: names of the explicit campaign signatures that matched.
+    - ``signatures``: names of the explicit campaign signatures that matched;
+    - ``contributions``: the score's log-odds as signed terms,
+      ``[{"name", "weight", "direction", "reason", "feature", "value"}, ...]``.
     """
 
     __tablename__ = "cases"
@@ -80,6 +82,12 @@ class CaseRow(Base):
     shared: Mapped[dict[str, Any]] = mapped_column(JSON)
     timeline: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     signatures: Mapped[list[str]] = mapped_column(JSON)
+    # The terms of the score's log-odds, signed (``scoring.contributions``); None for
+    # cases written before migration 0007_reviewer.
+    contributions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    # Wall-clock time the case was first written: how long it has waited for review
+    # (``opened_at`` is event time, which a replay of old logs puts months back).
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class CaseAccountRow(Base):
@@ -93,6 +101,9 @@ class CaseAccountRow(Base):
     account_id: Mapped[str] = mapped_column(String(1024), primary_key=True, index=True)
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     record_count: Mapped[int] = mapped_column(Int64Key, default=0)
+    # Event time of the last window the account was active in, as the pipeline last
+    # saw it (migration 0007_reviewer); None before then.
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class DecisionRow(Base):

@@ -80,6 +80,8 @@ def decide(
     snapshot = {
         "decision_id": decision_id,
         "status": status,
+        # What an undo returns the case to (``store.outcomes.undo``).
+        "from_status": case.status,
         "score": case.score,
         "account_count": case.account_count,
         "record_count": case.record_count,

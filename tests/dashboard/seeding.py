@@ -120,6 +120,13 @@ def seed_case(
     """One case, its accounts, and their sign-up metadata (a burst over two days)."""
     rng = random.Random(case_id)
     row = case_row(case_id, score=score, accounts=len(account_ids), rng=rng, **fields)
+    # As the pipeline keeps them: up to fifty holders of each shared value, and how many
+    # active accounts use it platform-wide.
+    for values in row["shared"].values():
+        for item in values:
+            item.setdefault("account_ids", sorted(account_ids)[: min(50, item["accounts"])])
+            item.setdefault("platform_accounts", item["accounts"] + 3)
+            item.setdefault("other_account_ids", [])
     conn.execute(insert(CaseRow), [row])
     opened = row["opened_at"]
     conn.execute(

@@ -124,13 +124,21 @@ def test_sign_in_read_the_top_case_block_it_and_find_it_in_the_blocklist(
     account_ids = page.locator("td.account-id").all_inner_texts()
     assert XSS in account_ids
     assert page.locator("svg.chart").count() == 3
-    assert page.locator("svg.chart line.marker").count() == 1
+    assert page.locator('svg.chart line[class="marker"]').count() == 1
+    assert page.locator("svg.chart line.marker.opened").count() == 1
     assert "claude-opus-4-6 released" in page.locator("svg.chart").nth(1).inner_html()
     shot(page, "03-case")
 
     page.check("input[name=action][value=block]")
     page.fill("textarea[name=note]", "shared payment, lockstep timing; MiniMax-like")
     page.click("#decide-button")
+    page.wait_for_url("**/dashboard/cases/case-top?decided=*")
+    assert (
+        page.locator("#banner-message")
+        .inner_text()
+        .startswith("Blocked: 13 accounts of case case-top are on the blocklist")
+    )
+    page.click("text=← Queue")
     page.wait_for_url(f"{live.url}/dashboard")
     remaining = [rows.nth(i).get_attribute("data-case-id") for i in range(rows.count())]
     assert remaining == ["case-mid", "case-low"]
@@ -188,7 +196,7 @@ def test_the_cleared_tab_lists_a_cleared_case_and_reopening_brings_it_back(
     assert page.locator("#case-status").inner_text() == "cleared"
     assert "below the threshold for 7 days of event time" in page.locator("#cleared").inner_text()
     shot(page, "08-cleared-case")
-    page.fill("#cleared input[name=note]", "one card, same as a blocked case")
+    page.fill("#locked input[name=note]", "one card, same as a blocked case")
     page.click("#reopen-button")
     page.wait_for_url("**/dashboard/cases/case-quiet")
     assert page.locator("#case-status").inner_text() == "open"

@@ -43,6 +43,18 @@ def test_campaign_becomes_one_case_with_its_evidence(server: LiveServer, traffic
         assert set(case["account_ids"]) == traffic.campaign
         payment = {item["value"] for item in case["shared"]["payment"]}
         assert payment == {"pay-c1", "pay-c2", "pay-c3"}
+        # Each shared value says how common it is and who holds it.
+        for item in case["shared"]["payment"]:
+            assert item["platform_accounts"] >= item["accounts"] == len(item["account_ids"])
+            assert set(item["account_ids"]) <= traffic.campaign
+        # The score taken apart: signed terms that sum to its log-odds.
+        terms = case["contributions"]
+        assert terms[0]["name"] == "baseline" and terms[0]["direction"] == "lowers"
+        assert {t["name"] for t in terms if t["direction"] == "raises"} >= set(case["signatures"])
+        assert case["features"]["cluster_accounts"] == len(traffic.campaign)
+        assert case["outcome"] is None
+        if state["worker"] is not None:
+            assert state["worker"]["expires"].endswith("+00:00")
         assert [day["day"] for day in case["timeline"]] == ["2026-01-01", "2026-01-02"]
         assert case["features"]["lockstep"] > 0.5
 

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from detector.api.deps import Authorized, State
 from detector.store.campaigns import campaign_cases
 from detector.store.cases import case_detail, case_summaries
+from detector.store.outcomes import outcomes
 from detector.store.pipeline_models import CASE_STATUSES, CaseRow
 
 router = APIRouter(prefix="/v1", dependencies=[Authorized])
@@ -30,7 +31,7 @@ def storable(value: str) -> bool:
     return "\x00" not in value and not any("\ud800" <= char <= "\udfff" for char in value)
 
 
-def summary(row: CaseRow) -> dict[str, Any]:
+def summary(row: CaseRow, outcome: str | None = None) -> dict[str, Any]:
     return {
         "case_id": row.case_id,
         "cluster_id": row.cluster_id,
@@ -47,6 +48,9 @@ def summary(row: CaseRow) -> dict[str, Any]:
         "reasons": row.reasons,
         "signatures": row.signatures,
         "campaign_id": row.campaign_id,
+        # What was decided (store.outcomes): status alone says "closed" for a block
+        # and an accept alike.
+        "outcome": outcome,
     }
 
 
@@ -79,17 +83,18 @@ async def list_cases(
     # "all" is what the dashboard's tab of every case asks for: no filter.
     wanted = None if status == "all" else status
 
-    def read() -> list[CaseRow]:
+    def read() -> tuple[list[CaseRow], dict[str, str | None]]:
         with state.engine.connect() as conn:
-            return case_summaries(
+            rows = case_summaries(
                 conn, status=wanted, limit=limit + 1, cursor=cursor, campaign=campaign
             )
+            return rows, outcomes(conn, cases={row.case_id: row.status for row in rows[:limit]})
 
-    rows = await run_in_threadpool(read)
+    rows, decided = await run_in_threadpool(read)
     page = rows[:limit]
     more = len(rows) > limit
     return {
-        "items": [summary(row) for row in page],
+        "items": [summary(row, decided.get(row.case_id)) for row in page],
         "next_cursor": page[-1].case_id if more and page else None,
     }
 
@@ -99,19 +104,23 @@ async def get_case(state: State, case_id: str) -> dict[str, Any]:
     if not storable(case_id):
         raise HTTPException(status_code=404, detail=f"case_id: no case {case_id!r}")
 
-    def read() -> tuple[tuple[CaseRow, list[str]] | None, list[str]]:
+    def read() -> tuple[tuple[CaseRow, list[str]] | None, list[str], str | None]:
         with state.engine.connect() as conn:
             found = case_detail(conn, case_id=case_id)
-            if found is None or found[0].campaign_id is None:
-                return found, []
-            return found, campaign_cases(conn, campaign_id=found[0].campaign_id)
+            if found is None:
+                return None, [], None
+            decided = outcomes(conn, cases={case_id: found[0].status})[case_id]
+            if found[0].campaign_id is None:
+                return found, [], decided
+            return found, campaign_cases(conn, campaign_id=found[0].campaign_id), decided
 
-    found, campaign = await run_in_threadpool(read)
+    found, campaign, decided = await run_in_threadpool(read)
     if found is None:
         raise HTTPException(status_code=404, detail=f"case_id: no case {case_id!r}")
     row, accounts = found
     return {
-        **summary(row),
+        **summary(row, decided),
+        "contributions": row.contributions,
         "campaign_cases": campaign,
         "account_ids": accounts,
         "features": row.features,

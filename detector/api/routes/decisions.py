@@ -16,6 +16,7 @@ from detector.api.deps import Authorized, State
 from detector.api.routes.cases import storable
 from detector.errors import NotFoundError
 from detector.store.db import write_transaction
+from detector.store.outcomes import OUTCOME_OF, decisions_of
 from detector.store.reviews import Decided, decide
 
 router = APIRouter(prefix="/v1", dependencies=[Authorized])
@@ -57,7 +58,22 @@ async def post_decision(
         "case_id": decided.case_id,
         "action": decided.action,
         "status": decided.status,
+        "outcome": OUTCOME_OF[decided.action],
         "note": decision.note,
         "actor": decision.actor,
         "created_at": decided.created_at.isoformat(),
     }
+
+
+@router.get("/cases/{case_id}/decisions")
+async def list_decisions(case_id: str, state: State) -> dict[str, object]:
+    """The case's standing decisions, newest first (an undone one is gone from here
+    and stays in the audit log)."""
+    if not storable(case_id):
+        raise NotFoundError(f"case_id: no case {case_id!r}")
+
+    def read() -> list[dict[str, object]]:
+        with state.engine.connect() as conn:
+            return [line.as_dict() for line in decisions_of(conn, case_id=case_id)]
+
+    return {"case_id": case_id, "items": await run_in_threadpool(read)}

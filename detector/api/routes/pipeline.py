@@ -28,6 +28,15 @@ def _iso(epoch: float | None) -> str | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
 
 
+def _worker(worker: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The lease holder; ``expires_at`` stays epoch seconds for the clients that read
+    it, and ``expires`` says the same in RFC 3339, as every other time here."""
+    if worker is None:
+        return None
+    expires = worker.get("expires_at")
+    return {**worker, "expires": _iso(float(expires)) if expires is not None else None}
+
+
 def pipeline_view(status: dict[str, Any]) -> dict[str, object]:
     log: LogTotals = status["log"]
     processed = int(status["processed"])
@@ -41,7 +50,7 @@ def pipeline_view(status: dict[str, Any]) -> dict[str, object]:
         "latest_event": _iso(log.latest_event),
         "late": status["late"],
         "windows_closed": status["windows_closed"],
-        "worker": status["worker"],
+        "worker": _worker(status["worker"]),
         "duplicates": log.duplicates,
         "rejected": log.rejected,
         "segments": log.segments,

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Literal
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse, Response
 
 from detector.api.deps import State
+from detector.dashboard import banner
 from detector.dashboard.auth import SignedIn
-from detector.dashboard.queries import STATUSES, queue
+from detector.dashboard.queries import STATUSES, following, queue
 from detector.dashboard.sweeper import settle
-from detector.dashboard.web import render
+from detector.dashboard.web import SECURITY_HEADERS, render
 
 router = APIRouter()
 
@@ -34,6 +35,8 @@ def queue_page(
     capability: Annotated[str | None, Query(max_length=64)] = None,
     sort: Annotated[Sort, Query()] = "score",
     page: Annotated[int, Query(ge=1)] = 1,
+    mine: Annotated[bool, Query()] = False,
+    decided: Annotated[str, Query(max_length=4096, pattern=r"^[0-9,]*$")] = "",
 ) -> Response:
     # Snoozes that are due and closed cases that came back are settled before the
     # queue is read, so the reviewer sees them where they now belong.
@@ -46,8 +49,21 @@ def queue_page(
             capability=capability or None,
             sort=sort,
             page=page,
+            mine=mine,
         )
-    current = {"status": status, "sort": sort, "capability": capability or "", "page": page}
+        done = banner.decided(
+            conn,
+            decision_ids=[int(i) for i in decided.split(",") if i],
+            actor=signed.reviewer.username,
+            now=datetime.now(UTC),
+        )
+    current = {
+        "status": status,
+        "sort": sort,
+        "capability": capability or "",
+        "page": page,
+        "mine": "1" if mine else "",
+    }
 
     def link(**changes: object) -> str:
         """This view's URL with ``changes``; empty and first-page values left out."""
@@ -66,4 +82,23 @@ def queue_page(
         statuses=STATUSES,
         capability=capability or "",
         sort=sort,
+        mine=mine,
+        done=done,
+        done_summary=banner.summary(done) if done else "",
+        here=link(),
+        now=datetime.now(UTC),
     )
+
+
+@router.get("/dashboard/next")
+def next_case(
+    state: State,
+    signed: SignedIn,
+    after: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    """The open case to look at next: the highest score among those assigned to this
+    reviewer or to nobody, other than the one just decided; the queue when none is left."""
+    with state.engine.connect() as conn:
+        found = following(conn, reviewer_id=signed.reviewer.id, after=after)
+    target = "/dashboard" if found is None else f"/dashboard/cases/{quote(found, safe='')}"
+    return RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
