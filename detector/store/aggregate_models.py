@@ -1,9 +1,10 @@
 """Tables of the scaled-out deployment (detector/scaleout): stage 1's committed
 micro-batches and the window aggregates each wrote, which stage 2 reads.
 
-Created by migration 0007. An aggregate is stored as a frame per window, part and
-batch (Arrow IPC), not a column per feature: its columns follow detector/features,
-and a table per feature set would need a migration at every change there.
+Created by migration 0008_window_aggregates. An aggregate is stored as a frame per
+window, part and batch (Arrow IPC), not a column per feature: its columns follow
+detector/features, and a table per feature set would need a migration at every
+change there.
 """
 
 from __future__ import annotations

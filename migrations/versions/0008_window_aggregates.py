@@ -1,7 +1,7 @@
 """The scaled-out deployment: ``stage1_batches``, ``window_aggregates``, ``stage2_state``.
 
-Revision ID: 0007
-Revises: 0006_quarantine
+Revision ID: 0008_window_aggregates
+Revises: 0007_reviewer
 Create Date: 2026-12-07
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006_quarantine"
+revision = "0008_window_aggregates"
+down_revision = "0007_reviewer"
 branch_labels = None
 depends_on = None
 
