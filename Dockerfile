@@ -9,6 +9,25 @@ COPY synth ./synth
 COPY migrations ./migrations
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
+# The scaled-out deployment's image (docker-compose.yml, profile `scaleout`): the same
+# detector with Java 17 and pyspark, for the Spark master and workers (whose Python
+# workers run the detector's own code), the stage-1 driver and stage 2.
+# Built only as `--target scaleout`; the default target is the last stage below.
+FROM python:3.11-slim AS scaleout
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends openjdk-17-jre-headless procps \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --create-home --uid 10001 detector \
+    && mkdir /data /segments /checkpoint && chown detector /data /segments /checkpoint
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl "pyspark==4.3.0" "pandas>=2.2,<3" && rm -rf /wheels
+USER detector
+WORKDIR /home/detector
+ENV DETECTOR_DATA_DIR=/data \
+    JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 \
+    PYTHONUNBUFFERED=1
+CMD ["detector", "stage2"]
+
 FROM python:3.11-slim
 RUN useradd --system --create-home --uid 10001 detector \
     && mkdir /data && chown detector /data

@@ -19,8 +19,13 @@ from detector.observability.logs import log_config
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given and given[0] in ("spark-job", "stage2"):
+        # Their own parsers read every argument, ``--help`` included.
+        handed = argparse.Namespace(rest=given[1:])
+        return _spark_job(handed) if given[0] == "spark-job" else _stage2(handed)
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(given)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
@@ -86,11 +91,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(run=_evaluate)
 
+    # The scaled-out deployment (docs/operations.md); their own parsers read the rest.
+    spark_job = commands.add_parser(
+        "spark-job", help="stage 1 of the scaled-out deployment, on Spark", add_help=False
+    )
+    spark_job.add_argument("rest", nargs=argparse.REMAINDER)
+    spark_job.set_defaults(run=_spark_job)
+    stage2 = commands.add_parser(
+        "stage2", help="stage 2 of the scaled-out deployment: cases from aggregates", add_help=False
+    )
+    stage2.add_argument("rest", nargs=argparse.REMAINDER)
+    stage2.set_defaults(run=_stage2)
+
     reviewer = commands.add_parser("reviewer", help="dashboard reviewer accounts")
     _reviewer_commands(reviewer.add_subparsers(required=True))
 
     fingerprint_cli.add_parser(commands)
     return parser
+
+
+def _spark_job(args: argparse.Namespace) -> int:
+    # Imported here: pyspark is only installed where stage 1 runs.
+    from detector.scaleout import stage1
+
+    return stage1.main(args.rest)
+
+
+def _stage2(args: argparse.Namespace) -> int:
+    from detector.scaleout import stage2
+
+    return stage2.main(args.rest)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     # days of event time, with no reviewer decision, is cleared from the queue.
     case_clear_after_days: float = Field(default=7.0, gt=0)
 
+    # Scaled-out deployment (docs/operations.md): ingest also writes every committed
+    # segment here as a `.json.zst` file, the event log a distributed job reads.
+    segment_export_dir: Path | None = None
+
     @field_validator("api_tokens", mode="before")
     @classmethod
     def _split_tokens(cls, value: object) -> object:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from detector.store import (
+    aggregate_models,  # noqa: F401  (registers the scaled-out deployment's tables)
     pipeline_models,  # noqa: F401  (registers the pipeline tables)
     review_models,  # noqa: F401  (registers the review tables)
 )

@@ -23,7 +23,8 @@ from detector.schema.accounts import account_type
 from detector.schema.records import record_type
 from detector.store.accounts import upsert_accounts
 from detector.store.db import write_transaction
-from detector.store.event_log import append_prepared, prepare_batch
+from detector.store.event_log import append_prepared, prepare_batch, stored_payload
+from detector.store.segment_export import export_segment
 
 _CHOICES = {"reasoning_mode": REASONING_MODES, "status": ("success", "error")}
 
@@ -111,6 +112,7 @@ class Ingestor:
         self.max_body_bytes = settings.max_body_bytes
         self._key = settings.fingerprint_key.get_secret_value().encode()
         self._keep_prompt_text = settings.keep_prompt_text
+        self._export_dir = settings.segment_export_dir
 
     def records(self, body: bytes, media: Media, encoding: str | None = None) -> BatchResult:
         raw = decompress(body, encoding, max_bytes=self.max_body_bytes)
@@ -123,7 +125,12 @@ class Ingestor:
         )
         prepared = prepare_batch(decoded.items, rejected=len(decoded.errors))
         with write_transaction(self.engine) as conn:
-            appended, _ = append_prepared(conn, prepared)
+            appended, is_new = append_prepared(conn, prepared)
+        if self._export_dir is not None and appended.accepted:
+            # After the commit: a file is never ahead of the store it copies.
+            payload = stored_payload(prepared, is_new)
+            if payload is not None:
+                export_segment(self._export_dir, payload)
         return BatchResult(
             accepted=appended.accepted,
             duplicates=appended.duplicates,

@@ -36,6 +36,53 @@ def signup_keys(meta: pl.DataFrame) -> pl.DataFrame:
     return with_match_hashes(account_meta_keys(meta))
 
 
+def gateway_entities(records: pl.DataFrame, gateways: frozenset[str]) -> pl.DataFrame:
+    """``records`` with the end users of ``gateways`` (accounts declared gateways,
+    ``AccountState.set_meta``) as entities of their own. The engine applies it as
+    records arrive (``AccountState.entities``); the distributed stage 1
+    (detector/scaleout) applies it the same way.
+
+    A gateway or reseller calls for thousands of customers from one account, and
+    a campaign may run through a few dozen of them: a sliver of the account's
+    traffic, and one account is never a cluster. Their records count under the end
+    user inside the account (``principal``), without the gateway's network (the
+    address it calls from is every end user's: it neither links them nor counts as
+    theirs) and without its organisation (its customers are not its staff). Only
+    for accounts whose sign-up declares them gateways: anyone can put a ``user``
+    on a call, and every other account's traffic stays its own.
+    """
+    if not gateways or "end_user" not in records.columns:
+        return records
+    behind = records["account_id"].is_in(list(gateways)) & records["end_user"].is_not_null()
+    if not behind.any():
+        return records
+    pairs = records.filter(behind).select("account_id", "end_user").unique()
+    names = pl.DataFrame(
+        {
+            "account_id": pairs["account_id"],
+            "end_user": pairs["end_user"],
+            "_entity": [principal(a, u) for a, u in pairs.iter_rows()],
+        }
+    )
+    return (
+        records.with_row_index("_row")
+        .join(names, on=["account_id", "end_user"], how="left")
+        .sort("_row")
+        .with_columns(
+            pl.coalesce("_entity", "account_id").alias("account_id"),
+            pl.when(pl.col("_entity").is_not_null())
+            .then(None)
+            .otherwise(pl.col("ip_prefix"))
+            .alias("ip_prefix"),
+            pl.when(pl.col("_entity").is_not_null())
+            .then(None)
+            .otherwise(pl.col("org_id"))
+            .alias("org_id"),
+        )
+        .drop("_row", "_entity")
+    )
+
+
 def _no_meta() -> pl.DataFrame:
     return pl.DataFrame(schema=META_SCHEMA)
 
@@ -76,49 +123,9 @@ class AccountState:
         )
 
     def entities(self, records: pl.DataFrame) -> pl.DataFrame:
-        """``records`` with the end users of declared gateways as entities of their own.
-
-        A gateway or reseller calls for thousands of customers from one account, and
-        a campaign may run through a few dozen of them: a sliver of the account's
-        traffic, and one account is never a cluster. Their records count under the end
-        user inside the account (``principal``), without the gateway's network (the
-        address it calls from is every end user's: it neither links them nor counts as
-        theirs) and without its organisation (its customers are not its staff). Only
-        for accounts whose sign-up declares them gateways: anyone can put a ``user``
-        on a call, and every other account's traffic stays its own.
-        """
-        if not self.gateways_ or "end_user" not in records.columns:
-            return records
-        behind = (
-            records["account_id"].is_in(list(self.gateways_)) & records["end_user"].is_not_null()
-        )
-        if not behind.any():
-            return records
-        pairs = records.filter(behind).select("account_id", "end_user").unique()
-        names = pl.DataFrame(
-            {
-                "account_id": pairs["account_id"],
-                "end_user": pairs["end_user"],
-                "_entity": [principal(a, u) for a, u in pairs.iter_rows()],
-            }
-        )
-        return (
-            records.with_row_index("_row")
-            .join(names, on=["account_id", "end_user"], how="left")
-            .sort("_row")
-            .with_columns(
-                pl.coalesce("_entity", "account_id").alias("account_id"),
-                pl.when(pl.col("_entity").is_not_null())
-                .then(None)
-                .otherwise(pl.col("ip_prefix"))
-                .alias("ip_prefix"),
-                pl.when(pl.col("_entity").is_not_null())
-                .then(None)
-                .otherwise(pl.col("org_id"))
-                .alias("org_id"),
-            )
-            .drop("_row", "_entity")
-        )
+        """``records`` with the end users of declared gateways as entities of their
+        own (``gateway_entities``)."""
+        return gateway_entities(records, self.gateways_)
 
     def merge(self, windows: list[WindowAggregate], end: float) -> None:
         """Fold a tick's window aggregates (ending at ``end``) into the state, and

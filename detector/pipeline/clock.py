@@ -7,6 +7,7 @@ computed on the aggregating thread from that window's records alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -115,14 +116,40 @@ class EventClock:
             ]
             for model, first in firsts:
                 seen.setdefault(model, first)
-            settled = first_window + self.config.new_model_days * DAY
-            recent = start - self.config.new_model_days * DAY
-            new_models = frozenset(m for m, t in seen.items() if t >= settled and t >= recent)
+            new_models = self._new_models(seen, first_window=first_window, start=start)
             aggregate = aggregator.submit(
                 aggregate_window, frame, start=start, new_models=new_models
             )
             taken.append(Closing(w, frame, firsts, aggregate))
         return taken
+
+    def _new_models(
+        self, seen: dict[str, float], *, first_window: float, start: float
+    ) -> frozenset[str]:
+        """The models that count as new in the window starting at ``start``: first
+        seen (``seen``) after the stream settled and within ``new_model_days``."""
+        settled = first_window + self.config.new_model_days * DAY
+        recent = start - self.config.new_model_days * DAY
+        return frozenset(m for m, t in seen.items() if t >= settled and t >= recent)
+
+    def aggregated(
+        self,
+        start: float,
+        firsts: list[tuple[str, float]],
+        aggregate: Callable[[frozenset[str]], WindowAggregate],
+    ) -> Closing:
+        """A window whose records were aggregated elsewhere (``Engine.close_aggregated``),
+        ready to ``close``: ``aggregate`` is told which models count as new in it,
+        worked out as ``take`` works it out for the window after the last closed."""
+        if self.closed_until is not None and start < self.closed_until:
+            raise ValueError(f"window at {start} closed before: windows close in order")
+        seen = dict(self.model_first_seen_)
+        for model, first in firsts:
+            seen.setdefault(model, first)
+        first_window = start if self.first_window is None else self.first_window
+        done: Future[WindowAggregate] = Future()
+        done.set_result(aggregate(self._new_models(seen, first_window=first_window, start=start)))
+        return Closing(int(start // self.config.window_seconds), pl.DataFrame(), firsts, done)
 
     def reopen(self, window: Closing) -> None:
         """Put back a window taken but not closed, as it was."""

@@ -25,13 +25,13 @@ Which thread owns which part, and which threads there are: ``pipeline.threads``.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any
 
 import polars as pl
 
-from detector.features.windows import aggregate_window
+from detector.features.windows import WindowAggregate, aggregate_window
 from detector.pipeline.account_state import AccountState, signup_keys
 from detector.pipeline.cases import CaseInfo, CaseUpdate
 from detector.pipeline.clock import Closing, EventClock
@@ -314,9 +314,7 @@ class Engine:
         ahead = clock.take(clock.due(flush=flush), self.threads.aggregator)
         try:
             while ahead:
-                end = clock.close(ahead.pop(0))
-                if end is not None:
-                    self._tick(end)
+                self._close(ahead.pop(0))
                 yield self._finished()
         finally:
             # Left part way (the caller stopped, or a tick failed): the windows not
@@ -327,6 +325,47 @@ class Engine:
         if end is not None:
             self._tick(end)
             yield self._finished()
+
+    # -- windows aggregated elsewhere ------------------------------------------------
+
+    def close_aggregated(
+        self,
+        start: float,
+        firsts: list[tuple[str, float]],
+        aggregate: Callable[[frozenset[str]], WindowAggregate],
+    ) -> list[CaseUpdate]:
+        """Close a window whose records were aggregated elsewhere (stage 1 of the
+        scaled-out deployment, detector/scaleout): ``firsts`` are the models it saw
+        with when each was first seen in it, and ``aggregate`` gives its aggregate
+        once told which models count as new. Windows are closed in order, as
+        ``closing`` closes them, and the ticks they complete run the same way;
+        returns the updates of the ticks analysed by then (``settle`` before
+        writing them)."""
+        self._close(self.clock.aggregated(start, firsts, aggregate))
+        return self._finished()
+
+    def close_held(self) -> list[CaseUpdate]:
+        """Close every window holding records, in order, whatever the watermark.
+
+        For records handed to ``add`` by a caller that closes windows itself
+        (``close_aggregated``): stage 2 adds the records stage 1 found behind the
+        watermark, and those whose window never closed here open it again, to be
+        closed before any later window, as ``advance`` would have closed them."""
+        clock = self.clock
+        ahead = clock.take(sorted(clock.open_), self.threads.aggregator)
+        try:
+            while ahead:
+                self._close(ahead.pop(0))
+        finally:
+            for window in ahead:
+                clock.reopen(window)
+        return self._finished()
+
+    def _close(self, window: Closing) -> None:
+        """Close ``window`` and run the tick that falls due with it, if one does."""
+        end = self.clock.close(window)
+        if end is not None:
+            self._tick(end)
 
     def _tick(self, end: float) -> None:
         """Merge the closed windows into the state, then hand the tick's analysis

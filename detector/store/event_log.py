@@ -110,6 +110,18 @@ def append_prepared(conn: Connection, batch: PreparedBatch) -> tuple[Appended, l
     return Appended(accepted=len(keys) - duplicates, duplicates=duplicates), is_new
 
 
+def stored_payload(batch: PreparedBatch, is_new: Sequence[bool]) -> bytes | None:
+    """The payload ``append_prepared`` stored for ``batch`` (``is_new`` as it returned):
+    the prepared one, or, when the batch held duplicates, the new records encoded
+    again the same way. None when no record was new."""
+    if all(is_new):
+        payload = batch.segment["payload"]
+        return payload if isinstance(payload, bytes) else None
+    fresh = [record for record, new in zip(batch.records, is_new, strict=True) if new]
+    payload = _segment_row(fresh, 0, 0)["payload"]
+    return payload if isinstance(payload, bytes) else None
+
+
 def _insert_keys(conn: Connection, *, keys: list[tuple[int, int]]) -> set[tuple[int, int]]:
     """Insert the distinct ``keys`` not stored yet; returns those that were."""
     if not keys:
