@@ -65,15 +65,24 @@ class ExportTraceServiceResponse(BaseModel):
     partialSuccess: PartialSuccess | None = None
 
 
+class Worker(BaseModel):
+    """The process holding the pipeline's lease."""
+
+    holder: str = Field(description="host:pid of the process")
+    expires_at: float = Field(description="when the lease lapses, epoch seconds")
+    expires: str = Field(description="the same time, RFC 3339")
+
+
 class PipelineState(BaseModel):
     received: int
     processed: int
     pending: int
+    quarantined: int = Field(description="records set aside because a step failed on them")
     watermark: str | None = Field(description="event time up to which windows are closed")
     latest_event: str | None
     late: int
     windows_closed: int
-    worker: str | None = Field(description="the process holding the pipeline's lease")
+    worker: Worker | None = Field(description="the process holding the pipeline's lease")
     duplicates: int
     rejected: int
     segments: int
