@@ -23,12 +23,13 @@ from sqlalchemy import func, select
 from detector.observability.metrics import observe_window
 from detector.pipeline.cases import CaseInfo, CaseUpdate
 from detector.pipeline.chunks import Chunk, ChunkReader
-from detector.pipeline.engine import META_SCHEMA, Engine, EngineConfig
+from detector.pipeline.engine import Engine, EngineConfig
 from detector.pipeline.snapshot import StaleState, library_versions
 from detector.pipeline.threads import PipelineThreads
 from detector.scoring.scorer import ClusterScorer
 from detector.store import case_identity as identity
 from detector.store import cases as store
+from detector.store.accounts import signup_meta
 from detector.store.campaigns import link_campaigns
 from detector.store.clearing import clear_quiet_cases
 from detector.store.db import write_transaction
@@ -176,21 +177,7 @@ class PipelineRunner:
             key = conn.execute(select(func.count(), func.max(AccountRow.updated_at))).one()
             if tuple(key) == self.meta_key_:
                 return
-            rows = conn.execute(
-                select(
-                    AccountRow.account_id,
-                    AccountRow.created_at,
-                    AccountRow.org_id,
-                    AccountRow.payment_fingerprint,
-                    AccountRow.email_domain,
-                    AccountRow.signup_ip,
-                    AccountRow.program,
-                    AccountRow.country,
-                )
-            ).all()
-        frame = pl.DataFrame(
-            [(r[0], r[1].timestamp(), *r[2:]) for r in rows], schema=META_SCHEMA, orient="row"
-        )
+            frame = signup_meta(conn)
         engine.set_meta(frame)
         self.meta_key_ = (int(key[0]), key[1])
 

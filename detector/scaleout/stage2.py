@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 
 import polars as pl
 from sqlalchemy import Engine as SqlEngine
-from sqlalchemy import select
 
 from detector.config import get_settings
 from detector.pipeline.cases import CaseInfo, CaseUpdate
-from detector.pipeline.engine import META_SCHEMA, Engine, EngineConfig
+from detector.pipeline.engine import Engine, EngineConfig
 from detector.pipeline.runner import STATE_VERSION
 from detector.pipeline.snapshot import StaleState
 from detector.scaleout.frames import PARTS, firsts, from_ipc, window_aggregate
@@ -32,10 +31,10 @@ from detector.scoring.scorer import ClusterScorer
 from detector.store import aggregates
 from detector.store import case_identity as identity
 from detector.store import cases as store
+from detector.store.accounts import signup_meta
 from detector.store.campaigns import link_campaigns
 from detector.store.clearing import clear_quiet_cases
 from detector.store.db import make_engine, write_transaction
-from detector.store.models import AccountRow
 
 log = logging.getLogger("detector.scaleout")
 
@@ -45,21 +44,7 @@ Frames = dict[str, list[pl.DataFrame]]
 def read_meta(db: SqlEngine) -> pl.DataFrame:
     """Every account's sign-up metadata, in ``META_SCHEMA``."""
     with db.connect() as conn:
-        rows = conn.execute(
-            select(
-                AccountRow.account_id,
-                AccountRow.created_at,
-                AccountRow.org_id,
-                AccountRow.payment_fingerprint,
-                AccountRow.email_domain,
-                AccountRow.signup_ip,
-                AccountRow.program,
-                AccountRow.country,
-            )
-        ).all()
-    return pl.DataFrame(
-        [(r[0], r[1].timestamp(), *r[2:]) for r in rows], schema=META_SCHEMA, orient="row"
-    )
+        return signup_meta(conn)
 
 
 def _joined(parts: Frames) -> dict[str, pl.DataFrame]:

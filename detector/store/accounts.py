@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+import polars as pl
+from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from detector.pipeline.config import META_SCHEMA
 from detector.schema import Account
 from detector.store.models import AccountRow
 
@@ -44,3 +46,12 @@ def upsert_accounts(conn: Connection, *, accounts: Sequence[Account]) -> int:
         list(latest.values()),
     )
     return len(latest)
+
+
+def signup_meta(conn: Connection) -> pl.DataFrame:
+    """Every account's sign-up metadata, in the pipeline's ``META_SCHEMA``."""
+    columns = [getattr(AccountRow, name) for name in META_SCHEMA]
+    rows = conn.execute(select(*columns)).all()
+    return pl.DataFrame(
+        [(r[0], r[1].timestamp(), *r[2:]) for r in rows], schema=META_SCHEMA, orient="row"
+    )
